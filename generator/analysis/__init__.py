@@ -1,0 +1,1 @@
+"""Analysis: the model in, more findings (and derived facts such as drift) out."""

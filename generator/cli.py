@@ -1,0 +1,158 @@
+"""The `pipeline-docs` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .collect import collect
+from .config import Config, ConfigError, load_config
+from .findings import fails
+from .generate import generate, write_pages
+from .model import Finding, Model, Severity
+from .render.catalog import catalog_document
+from .report import REPORTERS, text_report, use_colour
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+def _config(path: str) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(f"config error: {problem}", err=True)
+        sys.exit(2)
+
+
+def _exit_for(findings: tuple[Finding, ...], fail_on: str) -> NoReturn:
+    sys.exit(1 if fail_on != "never" and fails(findings, Severity(fail_on)) else 0)
+
+
+def _summary(model: Model) -> None:
+    """Findings on stderr, for the commands whose stdout is their product."""
+    if model.findings:
+        click.echo(text_report(model.findings, use_colour(sys.stderr.isatty())), err=True, nl=False)
+
+
+config_option = click.option(
+    "--config", "config_path", default="pipeline-docs.yml", show_default=True,
+    type=click.Path(dir_okay=False), help="The pipeline-docs config file.",
+)
+fail_on_option = click.option(
+    "--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+    help="Exit 1 when a finding reaches this severity.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pipeline-docs")
+def main() -> None:
+    """Documentation site of a GitOps delivery pipeline, built from the pipeline itself."""
+
+
+@main.command("generate")
+@config_option
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+def generate_command(config_path: str, out: str) -> None:
+    """Write every generated page, catalog.json and the feed into OUT."""
+    config = _config(config_path)
+    model = collect(config)
+    written = write_pages(generate(config, model), Path(out))
+    _summary(model)
+    click.echo(f"wrote {len(written)} files to {out}", err=True)
+
+
+@main.command("build")
+@config_option
+@fail_on_option
+@click.option("--site-dir", type=click.Path(file_okay=False), help="Where to build (default: site/).")
+def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
+    """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on."""
+    from mkdocs.exceptions import MkDocsException
+
+    from .site import build_site
+
+    config = _config(config_path)
+    model = collect(config)
+    _summary(model)
+    if fail_on != "never" and fails(model.findings, Severity(fail_on)):
+        click.echo(f"not built: findings reach --fail-on {fail_on}", err=True)
+        sys.exit(1)
+    try:
+        build_site(config, model, Path(site_dir) if site_dir else None)
+    except (MkDocsException, ConfigError) as error:
+        click.echo(f"build failed: {error}", err=True)
+        sys.exit(1)
+
+
+@main.command("serve")
+@config_option
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
+def serve_command(config_path: str, dev_addr: str) -> None:
+    """Serve the site locally, rebuilt when its inputs change."""
+    from .site import serve_site
+
+    serve_site(_config(config_path), dev_addr)
+
+
+@main.command("check")
+@config_option
+@fail_on_option
+@click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write this format to a file; text goes to the terminal.")
+def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
+    """The CI gate: report findings; exit 1 when one reaches --fail-on."""
+    config = _config(config_path)
+    findings = collect(config).findings
+    rendered = REPORTERS[fmt](findings, use_colour(sys.stdout.isatty()) and output is None)
+    if output:
+        Path(output).write_text(rendered, encoding="utf-8")
+        click.echo(text_report(findings, use_colour(sys.stdout.isatty())), nl=False)
+    else:
+        click.echo(rendered, nl=False)
+    _exit_for(findings, fail_on)
+
+
+def _catalog_table(document: dict[str, Any], env: str | None) -> str:
+    envs = [e["name"] for e in document["environments"] if env is None or e["name"] == env]
+    rows = [["SERVICE", "OWNER", *[e.upper() for e in envs]]]
+    for service in document["services"]:
+        cells = {d["environment"]: d for d in service["deployments"]}
+        if env is not None and env not in cells:
+            continue
+        row = [service["name"], service["owner"] or service["declared_owner"] or "-"]
+        for name in envs:
+            cell = cells.get(name)
+            mark = {"pending": " <", "skipped": " !"}.get(cell["drift"], "") if cell else ""
+            row.append(f"{cell['version'] or '?'}{mark}" if cell else "-")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    if any(len(r) > 2 for r in rows):
+        lines.append("< pending: an earlier environment is ahead   ! skipped: an earlier one never ran it")
+    return "\n".join(lines) + "\n"
+
+
+@main.command("catalog")
+@config_option
+@click.option("--env", help="Only this environment.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
+    """What runs where, who owns it, which version."""
+    config = _config(config_path)
+    if env is not None and env not in [e.name for e in config.environments]:
+        click.echo(f"unknown environment {env!r}; known: {', '.join(e.name for e in config.environments)}",
+                   err=True)
+        sys.exit(2)
+    model = collect(config)
+    document = catalog_document(model)
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        click.echo(_catalog_table(document, env), nl=False)
+    _summary(model)

@@ -1,0 +1,44 @@
+"""Ids and anchors, as DESIGN.md's Contracts define them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_SUFFIXES = (".json", ".yaml", ".yml")
+_NOT_ANCHOR = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def schema_id(path: Path) -> str:
+    """`service.schema.json` -> `service`, `aiproj-1.10.json` -> `aiproj-1.10`."""
+    name = path.name
+    for suffix in _SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    if name.lower().endswith(".schema"):
+        name = name[: -len(".schema")]
+    return name
+
+
+def template_id(path: Path, root: Path) -> str:
+    """The path under the templates folder without extension; the folder for `action.yml`."""
+    relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+    if relative.name in ("action.yml", "action.yaml"):
+        parent = relative.parent.as_posix()
+        return parent if parent != "." else root.name
+    return relative.with_suffix("").as_posix()
+
+
+def anchor(path: str, prefix: str = "") -> str:
+    """A stable HTML id for an option path: letters, digits, `.`, `_` and `-` only."""
+    # `[]` adds nothing an array's own path lacks; `<name>` keeps its brackets as `_`.
+    text = path.replace("[]", "").replace("<", "_").replace(">", "_")
+    text = _NOT_ANCHOR.sub("_", text).strip("._") or "root"
+    return f"{prefix}{text}"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe slug for page paths (services, teams, environments)."""
+    value = _NOT_ANCHOR.sub("-", text.strip()).strip("-.")
+    return value or "unnamed"

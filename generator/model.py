@@ -1,0 +1,195 @@
+"""The model: frozen dataclasses that readers produce and renderers consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a finding is; ordered info < warning < error."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something wrong or noteworthy in the inputs, with where it is and what to do."""
+
+    rule: str
+    severity: Severity
+    file: str | None
+    line: int | None
+    message: str
+    hint: str = ""
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file or "", self.line or 0, self.rule, self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    """A known trap, shown as an admonition."""
+
+    severity: str  # "warning" or "danger"
+    text: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a schema, flattened from the schema's tree."""
+
+    schema_id: str
+    path: str
+    anchor: str
+    depth: int
+    types: tuple[str, ...] = ()
+    required: bool = False
+    description: str = ""
+    default: Any = None
+    has_default: bool = False
+    enum: tuple[Any, ...] = ()
+    examples: tuple[Any, ...] = ()
+    deprecated: bool = False
+    deprecated_message: str = ""
+    since: str = ""
+    pitfalls: tuple[Pitfall, ...] = ()
+    line: int | None = None
+    same_as: str = ""  # anchor of the option that shows the same definition in full
+
+    @property
+    def id(self) -> str:
+        return f"{self.schema_id}:{self.path}"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A pipeline schema and its options, in document order."""
+
+    id: str
+    file: str
+    title: str
+    description: str
+    options: tuple[Option, ...]
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a CI template."""
+
+    name: str
+    anchor: str
+    type: str = "string"
+    required: bool = False
+    default: Any = None
+    has_default: bool = False
+    description: str = ""
+    options: tuple[Any, ...] = ()
+    regex: str = ""
+    deprecated_message: str = ""
+    examples: tuple[Any, ...] = ()
+    pitfalls: tuple[Pitfall, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    """A CI template: a GitLab component or template, a GitHub action or reusable workflow."""
+
+    id: str
+    file: str
+    kind: str  # "gitlab", "github-action", "github-workflow"
+    summary: str
+    inputs: tuple[Input, ...]
+    jobs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team from owners.yml."""
+
+    id: str
+    name: str
+    contact: str = ""
+    chat: str = ""
+    oncall: str = ""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One service as it runs in one environment."""
+
+    service: str
+    environment: str
+    version: str | None
+    owner: str | None
+    owner_source: str
+    source: str  # "bundle" or "manifest"
+    file: str
+    line: int | None
+    bundle_url: str = ""
+    commit: str = ""
+    repository: str = ""
+    images: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    replicas: int | None = None
+    verified: bool | None = None  # sha256 checked: True ok, False mismatch, None no digest
+    problem: str = ""  # why the facts are incomplete: "unreadable", "sha256 mismatch"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """An environment as read from its repo."""
+
+    name: str
+    repo: str
+    commit: str = ""
+    commit_date: str = ""
+    deployments: tuple[Deployment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A changelog fragment."""
+
+    id: str
+    file: str
+    title: str
+    type: str
+    date: str
+    release: str
+    body: str
+    options: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything the readers found, ready for analysis and rendering."""
+
+    title: str
+    schemas: tuple[Schema, ...] = ()
+    templates: tuple[Template, ...] = ()
+    environments: tuple[Environment, ...] = ()
+    teams: tuple[Team, ...] = ()
+    announcements: tuple[Announcement, ...] = ()
+    drift: tuple[tuple[str, str, str], ...] = ()  # (service, environment, "pending" | "skipped")
+    findings: tuple[Finding, ...] = field(default=())

@@ -1,0 +1,109 @@
+"""The Jinja environment and the escaping filters every page goes through.
+
+Pages are Markdown, so autoescaping HTML is not enough: text from the inputs must not break a
+table (`|`, newlines), open a code span (backticks) or inject HTML. Every value reaches a page
+through one of these filters.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+from typing import Any
+
+import jinja2
+import yaml
+
+_BLOCK_START = re.compile(r"^(\s*)([#>=\-+*]|\d+\.)", re.MULTILINE)
+
+
+def text(value: Any) -> str:
+    """Plain inline text: HTML escaped, Markdown punctuation neutralised, one line."""
+    if value is None:
+        return ""
+    escaped = html.escape(str(value), quote=True)
+    for char, entity in (("|", "&#124;"), ("`", "&#96;"), ("*", "&#42;"), ("_", "&#95;"),
+                         ("[", "&#91;"), ("]", "&#93;"), ("\\", "&#92;")):
+        escaped = escaped.replace(char, entity)
+    return " ".join(escaped.split())
+
+
+def code(value: Any) -> str:
+    """Inline code that survives tables: `<code>` with escaped content."""
+    if value is None:
+        return ""
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return f"<code>{text(shown)}</code>"
+
+
+def markdown(value: Any) -> str:
+    """A description as Markdown block content: formatting kept, raw HTML shown as text."""
+    if not value:
+        return ""
+    return html.escape(str(value).strip(), quote=False).replace("\r", "")
+
+
+def inline_markdown(value: Any) -> str:
+    """A description squeezed into one table cell: Markdown kept, no HTML, no breaking `|`."""
+    return " ".join(markdown(value).replace("|", "&#124;").split())
+
+
+def first_sentence(value: Any, limit: int = 160) -> str:
+    """The first sentence (or line) of a description, for summary tables."""
+    line = str(value or "").strip().split("\n\n", 1)[0].replace("\n", " ")
+    match = re.match(r"^(.+?[.!?])(\s|$)", line)
+    short = match.group(1) if match else line
+    return short if len(short) <= limit else short[: limit - 1].rstrip() + "…"
+
+
+def yaml_block(value: Any) -> str:
+    """A value as YAML, for fenced code blocks (fences cannot be closed from inside)."""
+    dumped = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return dumped.replace("```", "` ` `").rstrip()
+
+
+def attr(value: Any) -> str:
+    """A value for an HTML attribute."""
+    return html.escape(str(value or ""), quote=True)
+
+
+def href(value: Any, label: Any = None) -> str:
+    """An external link, only for http(s) and mailto URLs; anything else is shown as text."""
+    url = str(value or "")
+    if not re.match(r"^(https?://|mailto:)[^\s<>\"']+$", url):
+        return text(label if label is not None else url)
+    return f'<a href="{attr(url)}">{text(label if label is not None else url)}</a>'
+
+
+def contact(value: Any) -> str:
+    """An e-mail address as a mailto link, any other contact as text."""
+    value = str(value or "")
+    if re.match(r"^[^@\s<>\"']+@[^@\s<>\"']+$", value):
+        return href(f"mailto:{value}", value)
+    return href(value)
+
+
+def make_environment() -> jinja2.Environment:
+    """The environment rendering every page, with the filters above."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("generator.render", "templates"),
+        autoescape=False,  # noqa: S701 - output is Markdown; every value goes through a filter
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        text=text, code=code, md=markdown, md_inline=inline_markdown, yaml=yaml_block, attr=attr,
+        href=href, contact=contact, first_sentence=first_sentence,
+    )
+    return env
+
+
+def relative(from_page: str, to_page: str) -> str:
+    """The link from one generated page to another (or to `page.md#anchor`)."""
+    target, _, fragment = to_page.partition("#")
+    link = posixpath.relpath(target, posixpath.dirname(from_page) or ".") if target else ""
+    return f"{link}#{fragment}" if fragment else link

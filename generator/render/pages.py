@@ -1,0 +1,75 @@
+"""Every page of the site, rendered from the model through the Jinja templates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..model import Model, Schema, Severity, Template
+from . import paths
+from .catalog import catalog_document
+from .jinja import make_environment, relative
+
+WHATS_NEW = 5
+
+
+def _usage(template: Template) -> str:
+    """A ready-to-copy snippet that includes the template with its mandatory inputs."""
+    mandatory = {i.name: (i.examples[0] if i.examples else f"<{i.name}>") for i in template.inputs if i.required}
+    if template.kind == "gitlab":
+        entry: dict[str, Any] = {"component": f"$CI_SERVER_FQDN/<group>/<project>/{template.id}@<version>"}
+        if mandatory:
+            entry["inputs"] = mandatory
+        return json.dumps({"include": [entry]})
+    step: dict[str, Any] = {"uses": f"<owner>/<repo>/{template.id}@<ref>"}
+    if mandatory:
+        step["with"] = mandatory
+    return json.dumps(step)
+
+
+class _Site:
+    """Renders pages; each page gets a `link` function relative to its own path."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.env = make_environment()
+        self.pages: dict[str, str] = {}
+        self.catalog = catalog_document(model)
+
+    def add(self, path: str, layout: str, **context: Any) -> None:
+        link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
+        self.pages[path] = self.env.get_template(layout).render(
+            link=link, paths=paths, model=self.model, catalog=self.catalog, page=path, **context
+        )
+
+
+def _schema_context(schema: Schema) -> dict[str, Any]:
+    return {"schema": schema, "options": schema.options}
+
+
+def render_pages(model: Model) -> dict[str, str]:
+    """Every page of the site by path, plus `catalog.json`."""
+    site = _Site(model)
+    site.add(paths.HOME, "home.md.j2", whats_new=model.announcements[:WHATS_NEW])
+    site.add(paths.REFERENCE, "reference_index.md.j2")
+    for schema in model.schemas:
+        site.add(paths.schema_page(schema.id), "schema.md.j2", **_schema_context(schema))
+    site.add(paths.TEMPLATES, "templates_index.md.j2")
+    for template in model.templates:
+        site.add(paths.template_page(template.id), "template.md.j2", template=template,
+                 usage=json.loads(_usage(template)))
+    site.add(paths.CATALOG, "catalog_index.md.j2")
+    site.add(paths.SERVICES, "services_index.md.j2")
+    for service in site.catalog["services"]:
+        site.add(paths.service_page(service["name"]), "service.md.j2", service=service)
+    site.add(paths.TEAMS, "teams_index.md.j2")
+    for team in site.catalog["teams"]:
+        site.add(paths.team_page(team["id"]), "team.md.j2", team=team)
+    site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
+    for env in model.environments:
+        site.add(paths.environment_page(env.name), "environment.md.j2", environment=env)
+    site.add(paths.CHANGELOG, "changelog.md.j2")
+    site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
+    site.pages[paths.CATALOG_JSON] = json.dumps(site.catalog, indent=2, sort_keys=True) + "\n"
+    return site.pages

@@ -1,0 +1,36 @@
+"""Where each generated page lives in the site; links are made from these only."""
+
+from __future__ import annotations
+
+from ..ids import slug
+
+HOME = "index.md"
+REFERENCE = "reference/index.md"
+TEMPLATES = "reference/templates/index.md"
+CATALOG = "catalog/index.md"
+ENVIRONMENTS = "catalog/environments/index.md"
+TEAMS = "catalog/teams/index.md"
+SERVICES = "catalog/services/index.md"
+CHANGELOG = "changelog/index.md"
+HEALTH = "health.md"
+CATALOG_JSON = "catalog.json"
+
+
+def schema_page(schema_id: str) -> str:
+    return f"reference/schemas/{slug(schema_id)}.md"
+
+
+def template_page(template_id: str) -> str:
+    return "reference/templates/" + "/".join(slug(part) for part in template_id.split("/")) + ".md"
+
+
+def service_page(name: str) -> str:
+    return f"catalog/services/{slug(name)}.md"
+
+
+def team_page(team_id: str) -> str:
+    return f"catalog/teams/{slug(team_id)}.md"
+
+
+def environment_page(name: str) -> str:
+    return f"catalog/environments/{slug(name)}.md"

@@ -1,0 +1,128 @@
+"""Env repos as files: a folder on disk, or a git repo read at a ref (cloned when remote)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+GIT_TIMEOUT_SECONDS = 300
+_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
+
+
+class RepoError(Exception):
+    """A repo that cannot be read: not found, not cloned, unknown ref."""
+
+
+def is_url(repo: str) -> bool:
+    return bool(_URL.match(repo))
+
+
+def git(args: list[str], cwd: Path | None = None, timeout: int = GIT_TIMEOUT_SECONDS) -> str:
+    """Run git quietly and return its output; raise RepoError with git's own words."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, timeout=timeout, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RepoError(f"git {args[0]} failed: {error}") from error
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RepoError(f"git {args[0]}: {message[-1] if message else 'failed'}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+@dataclass
+class RepoView:
+    """Files of an env repo as they are at one commit (or on disk), and that commit."""
+
+    root: Path
+    ref: str | None  # None: read the work tree on disk
+    commit: str = ""
+    commit_date: str = ""
+
+    def files(self) -> list[str]:
+        """Every file, as a POSIX path relative to the repo root, sorted."""
+        if self.ref is None:
+            return sorted(
+                p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
+                if p.is_file() and ".git" not in p.relative_to(self.root).parts
+            )
+        out = git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.ref], self.root)
+        return sorted(name for name in out.split("\0") if name)
+
+    def read(self, name: str, limit: int) -> bytes:
+        """One file's bytes, refused past `limit`."""
+        if self.ref is None:
+            path = self.root / name
+            if path.stat().st_size > limit:
+                raise RepoError(f"{name} is larger than {limit} bytes")
+            return path.read_bytes()
+        size = int(git(["cat-file", "-s", f"{self.ref}:{name}"], self.root).strip() or 0)
+        if size > limit:
+            raise RepoError(f"{name} is larger than {limit} bytes")
+        env = {**os.environ, "LC_ALL": "C"}
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{self.ref}:{name}"], cwd=self.root, capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS, env=env, check=False,
+        )
+        if done.returncode != 0:
+            raise RepoError(f"cannot read {name} at {self.ref}")
+        return done.stdout
+
+    def exists(self, name: str) -> bool:
+        if self.ref is None:
+            return (self.root / name).is_file()
+        try:
+            git(["cat-file", "-e", f"{self.ref}:{name}"], self.root)
+        except RepoError:
+            return False
+        return True
+
+
+def _is_git_repo(path: Path) -> bool:
+    return (path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()
+
+
+def _head(root: Path, ref: str) -> tuple[str, str]:
+    out = git(["log", "-1", "--format=%H%x00%cI", ref, "--"], root).strip()
+    commit, _, date = out.partition("\0")
+    return commit, date
+
+
+def clone_or_fetch(url: str, cache: Path) -> Path:
+    """A bare mirror of `url` in the cache: cloned once, fetched afterwards."""
+    name = hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + re.sub(
+        r"[^A-Za-z0-9._-]", "_", PurePosixPath(url.rstrip("/")).name
+    )[-40:]
+    target = cache / "repos" / name
+    if target.is_dir():
+        git(["fetch", "--quiet", "--prune", "--force", "origin",
+             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], target)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        git(["clone", "--quiet", "--mirror", url, str(target)])
+    return target
+
+
+def open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
+    """The view of an env repo as the config names it; raise RepoError when it cannot be read."""
+    if is_url(repo):
+        root = clone_or_fetch(repo, cache)
+        ref = ref or "HEAD"
+    else:
+        root = (base / repo).resolve()
+        if not root.is_dir():
+            raise RepoError(f"{repo} is not a folder")
+    view = RepoView(root, ref)
+    if ref is not None or _is_git_repo(root):
+        try:
+            view.commit, view.commit_date = _head(root, ref or "HEAD")
+        except RepoError:
+            if ref is not None:
+                raise RepoError(f"ref {ref!r} not found in {repo}") from None
+    return view
