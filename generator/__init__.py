@@ -5,4 +5,13 @@ from .config import Config, ConfigError, load_config
 from .generate import generate
 from .model import Finding, Model, Severity
 
-__all__ = ["Config", "ConfigError", "Finding", "Model", "Severity", "collect", "generate", "load_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Finding",
+    "Model",
+    "Severity",
+    "collect",
+    "generate",
+    "load_config",
+]

@@ -40,11 +40,18 @@ def _summary(model: Model) -> None:
 
 
 config_option = click.option(
-    "--config", "config_path", default="pipeline-docs.yml", show_default=True,
-    type=click.Path(dir_okay=False), help="The pipeline-docs config file.",
+    "--config",
+    "config_path",
+    default="pipeline-docs.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The pipeline-docs config file.",
 )
 fail_on_option = click.option(
-    "--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="error",
+    show_default=True,
     help="Exit 1 when a finding reaches this severity.",
 )
 
@@ -57,7 +64,9 @@ def main() -> None:
 
 @main.command("generate")
 @config_option
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write into."
+)
 def generate_command(config_path: str, out: str) -> None:
     """Write every generated page, catalog.json and the feed into OUT."""
     config = _config(config_path)
@@ -70,7 +79,9 @@ def generate_command(config_path: str, out: str) -> None:
 @main.command("build")
 @config_option
 @fail_on_option
-@click.option("--site-dir", type=click.Path(file_okay=False), help="Where to build (default: site/).")
+@click.option(
+    "--site-dir", type=click.Path(file_okay=False), help="Where to build (default: site/)."
+)
 def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
     """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on."""
     from mkdocs.exceptions import MkDocsException
@@ -92,7 +103,9 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
 
 @main.command("serve")
 @config_option
-@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
+@click.option(
+    "--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on."
+)
 def serve_command(config_path: str, dev_addr: str) -> None:
     """Serve the site locally, rebuilt when its inputs change."""
     from .site import serve_site
@@ -103,8 +116,14 @@ def serve_command(config_path: str, dev_addr: str) -> None:
 @main.command("check")
 @config_option
 @fail_on_option
-@click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False), help="Write this format to a file; text goes to the terminal.")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write this format to a file; text goes to the terminal.",
+)
 def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
     """The CI gate: report findings; exit 1 when one reaches --fail-on."""
     config = _config(config_path)
@@ -134,20 +153,26 @@ def _catalog_table(document: dict[str, Any], env: str | None) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     if any(len(r) > 2 for r in rows):
-        lines.append("< pending: an earlier environment is ahead   ! skipped: an earlier one never ran it")
+        lines.append(
+            "< pending: an earlier environment is ahead   ! skipped: an earlier one never ran it"
+        )
     return "\n".join(lines) + "\n"
 
 
 @main.command("catalog")
 @config_option
 @click.option("--env", help="Only this environment.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
     """What runs where, who owns it, which version."""
     config = _config(config_path)
     if env is not None and env not in [e.name for e in config.environments]:
-        click.echo(f"unknown environment {env!r}; known: {', '.join(e.name for e in config.environments)}",
-                   err=True)
+        click.echo(
+            f"unknown environment {env!r}; known: {', '.join(e.name for e in config.environments)}",
+            err=True,
+        )
         sys.exit(2)
     model = collect(config)
     document = catalog_document(model)

@@ -55,11 +55,16 @@ def _validate_files(config: Config) -> list[Finding]:
     for pattern, schema_id in config.validate:
         target = by_id.get(schema_id)
         if target is None:
-            findings.append(Finding(
-                "config/unknown-schema", Severity.ERROR, config.display(config.file), None,
-                f"`validate:` maps {pattern} to schema {schema_id!r}, which does not exist",
-                "use the id of a schema in the schemas folder",
-            ))
+            findings.append(
+                Finding(
+                    "config/unknown-schema",
+                    Severity.ERROR,
+                    config.display(config.file),
+                    None,
+                    f"`validate:` maps {pattern} to schema {schema_id!r}, which does not exist",
+                    "use the id of a schema in the schemas folder",
+                )
+            )
             continue
         data = target.document.data
         cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
@@ -72,10 +77,16 @@ def _validate_files(config: Config) -> list[Finding]:
             validator = cls(data, registry=registry)
             for error in validator.iter_errors(document.data):
                 where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-                findings.append(Finding(
-                    "config/invalid", Severity.ERROR, shown, document.line(tuple(error.absolute_path)),
-                    f"{where}: {error.message[:300]}", f"fix the value to match schema {schema_id}",
-                ))
+                findings.append(
+                    Finding(
+                        "config/invalid",
+                        Severity.ERROR,
+                        shown,
+                        document.line(tuple(error.absolute_path)),
+                        f"{where}: {error.message[:300]}",
+                        f"fix the value to match schema {schema_id}",
+                    )
+                )
     return findings
 
 
@@ -85,8 +96,15 @@ def collect(config: Config) -> Model:
     try:
         prepare_sample(config)
     except (SampleError, OSError) as error:
-        findings.append(Finding("sample/failed", Severity.ERROR, config.display(config.sample or ""), None,
-                                f"cannot make the sample's env repos: {error}"))
+        findings.append(
+            Finding(
+                "sample/failed",
+                Severity.ERROR,
+                config.display(config.sample or ""),
+                None,
+                f"cannot make the sample's env repos: {error}",
+            )
+        )
     schemas, found = read_schemas(config.schemas, config.display)
     findings += found
     templates, found = read_templates(config.templates, config.display)
@@ -103,8 +121,12 @@ def collect(config: Config) -> Model:
     findings += found
     findings += _validate_files(config)
     model = Model(
-        title=config.title, schemas=tuple(schemas), templates=tuple(templates),
-        environments=tuple(environments), teams=owners.teams, announcements=tuple(announcements),
+        title=config.title,
+        schemas=tuple(schemas),
+        templates=tuple(templates),
+        environments=tuple(environments),
+        teams=owners.teams,
+        announcements=tuple(announcements),
     )
     states, found = drift(model)
     findings += found

@@ -128,17 +128,27 @@ def _problems(document: Document, display: str) -> list[ConfigProblem]:
             known = sorted(error.schema.get("properties", {}))
             for extra in sorted(set(error.instance) - set(known)):
                 close = difflib.get_close_matches(str(extra), known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
-                problems.append(ConfigProblem(
-                    display, document.line((*path, extra)), _key_path([*path, extra]),
-                    f"unknown key{hint}",
-                ))
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; known keys: {', '.join(known)}"
+                )
+                problems.append(
+                    ConfigProblem(
+                        display,
+                        document.line((*path, extra)),
+                        _key_path([*path, extra]),
+                        f"unknown key{hint}",
+                    )
+                )
             continue
         if error.validator == "required":
             message = error.message.replace("is a required property", "is required")
         else:
             message = error.message
-        problems.append(ConfigProblem(display, document.line(tuple(path)), _key_path(path), message))
+        problems.append(
+            ConfigProblem(display, document.line(tuple(path)), _key_path(path), message)
+        )
     return problems
 
 
@@ -175,10 +185,12 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
     bundles = data.get("bundles", {})
     checks = dict(data.get("checks", {}))
     ignores = tuple(
-        Ignore(item["rule"], item.get("path", "*"), item["reason"]) for item in checks.pop("ignore", [])
+        Ignore(item["rule"], item.get("path", "*"), item["reason"])
+        for item in checks.pop("ignore", [])
     )
     severities = tuple(
-        (rule, SEVERITY_OFF if level is False else str(level)) for rule, level in sorted(checks.items())
+        (rule, SEVERITY_OFF if level is False else str(level))
+        for rule, level in sorted(checks.items())
     )
     cache = root / data.get("cache", ".cache")
     return Config(
@@ -190,7 +202,9 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
             EnvironmentConfig(e["name"], e["repo"], e.get("ref"), e.get("web"))
             for e in data.get("environments", [])
         ),
-        mirrors=tuple((prefix, root / folder) for prefix, folder in bundles.get("mirrors", {}).items()),
+        mirrors=tuple(
+            (prefix, root / folder) for prefix, folder in bundles.get("mirrors", {}).items()
+        ),
         bundle_cache=resolve(bundles.get("cache")) or cache / "bundles",
         owners=resolve(data.get("owners")),
         owner_labels=tuple(data.get("owner_labels", DEFAULT_OWNER_LABELS)),

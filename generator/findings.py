@@ -18,21 +18,34 @@ def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
         if level == SEVERITY_OFF:
             continue
         if level is not None:
-            finding = Finding(finding.rule, Severity(level), finding.file, finding.line,
-                              finding.message, finding.hint)
+            finding = Finding(
+                finding.rule,
+                Severity(level),
+                finding.file,
+                finding.line,
+                finding.message,
+                finding.hint,
+            )
         ignored = False
         for index, ignore in enumerate(config.ignores):
-            if fnmatch.fnmatch(finding.rule, ignore.rule) and fnmatch.fnmatch(finding.file or "", ignore.path):
+            if fnmatch.fnmatch(finding.rule, ignore.rule) and fnmatch.fnmatch(
+                finding.file or "", ignore.path
+            ):
                 used[index] = ignored = True
         if not ignored:
             result.add(finding)
     for index, ignore in enumerate(config.ignores):
         if not used[index]:
-            result.add(Finding(
-                "config/unused-ignore", Severity.WARNING, config.display(config.file), None,
-                f"ignore of {ignore.rule} on {ignore.path} matches no finding",
-                "remove the ignore from `checks.ignore`",
-            ))
+            result.add(
+                Finding(
+                    "config/unused-ignore",
+                    Severity.WARNING,
+                    config.display(config.file),
+                    None,
+                    f"ignore of {ignore.rule} on {ignore.path} matches no finding",
+                    "remove the ignore from `checks.ignore`",
+                )
+            )
     return sorted(result, key=Finding.sort_key)
 
 

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-
 from .config import Config
 from .sources.bundles import mirror_path
 from .sources.gitrepo import git
@@ -45,20 +44,25 @@ def _commits(data: dict[str, Any]) -> list[_Commit]:
     for index, raw in enumerate(data.get("commits") or []):
         try:
             name, address = email.utils.parseaddr(raw["author"])
-            commits.append(_Commit(
-                environment=str(raw["environment"]),
-                when=datetime.fromisoformat(str(raw["date"])),
-                name=name, email=address,
-                message=str(raw["message"]).rstrip() + "\n",
-                set={str(k): str(v) for k, v in (raw.get("set") or {}).items()},
-                remove=tuple(str(s) for s in raw.get("remove") or ()),
-            ))
+            commits.append(
+                _Commit(
+                    environment=str(raw["environment"]),
+                    when=datetime.fromisoformat(str(raw["date"])),
+                    name=name,
+                    email=address,
+                    message=str(raw["message"]).rstrip() + "\n",
+                    set={str(k): str(v) for k, v in (raw.get("set") or {}).items()},
+                    remove=tuple(str(s) for s in raw.get("remove") or ()),
+                )
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise SampleError(f"commit {index + 1} of the history: {error}") from error
     return commits
 
 
-def _environment_yml(name: str, state: dict[str, str], url: str, pin: bool, config: Config) -> bytes:
+def _environment_yml(
+    name: str, state: dict[str, str], url: str, pin: bool, config: Config
+) -> bytes:
     lines = [
         "# What runs in this environment. Change it through a merge request.",
         f"name: {name}",
@@ -80,7 +84,9 @@ def _blob(out: list[bytes], path: str, data: bytes) -> None:
     out.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
 
 
-def _stream(env: str, commits: list[_Commit], files: Path, url: str, pin: bool, config: Config) -> bytes:
+def _stream(
+    env: str, commits: list[_Commit], files: Path, url: str, pin: bool, config: Config
+) -> bytes:
     out: list[bytes] = []
     state: dict[str, str] = {}
     for number, commit in enumerate(c for c in commits if c.environment == env):
@@ -143,8 +149,11 @@ def prepare_sample(config: Config) -> list[Path]:
         files = config.root / str(settings.get("files", ""))
         stream = _stream(str(name), commits, files, url, bool(settings.get("sha256")), config)
         done = subprocess.run(
-            ["git", "fast-import", "--quiet", "--date-format=raw"], cwd=target, input=stream,
-            capture_output=True, check=False,
+            ["git", "fast-import", "--quiet", "--date-format=raw"],
+            cwd=target,
+            input=stream,
+            capture_output=True,
+            check=False,
         )
         if done.returncode != 0:
             raise SampleError(f"git fast-import failed for {name}: {done.stderr.decode()[-500:]}")

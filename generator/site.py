@@ -45,9 +45,12 @@ def mkdocs_config_file(config: Config) -> Path:
     script = folder / "gen_pages.py"
     script.write_text("from generator.site import write_with_gen_files\n\nwrite_with_gen_files()\n")
     default = resources.files("generator").joinpath("formats/mkdocs.default.yml").read_text("utf-8")
-    text = default.replace("@TITLE@", config.title.replace('"', "'")).replace(
-        "@SITE_DIR@", str(config.root / "site")
-    ).replace("@DOCS_DIR@", str(docs)).replace("@SCRIPT@", str(script))
+    text = (
+        default.replace("@TITLE@", config.title.replace('"', "'"))
+        .replace("@SITE_DIR@", str(config.root / "site"))
+        .replace("@DOCS_DIR@", str(docs))
+        .replace("@SCRIPT@", str(script))
+    )
     target = folder / "mkdocs.yml"
     target.write_text(text)
     return target
@@ -73,10 +76,11 @@ def build_site(config: Config, model: Model, site_dir: Path | None = None) -> No
     os.environ[CONFIG_ENV] = str(config.file)
     _prepared[config.file] = model
     try:
-        options: dict[str, object] = {"strict": True}
-        if site_dir is not None:
-            options["site_dir"] = str(site_dir)
-        mkdocs_config = load_mkdocs_config(config_file=str(mkdocs_config_file(config)), **options)
+        mkdocs_config = load_mkdocs_config(
+            config_file=str(mkdocs_config_file(config)),
+            strict=True,
+            site_dir=str(site_dir) if site_dir is not None else None,
+        )
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)

@@ -7,14 +7,12 @@ errors, and a parse error becomes a finding with its line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from collections.abc import Callable
-import json
-import re
 
 import yaml
 
@@ -25,7 +23,7 @@ MAX_NODES = 2_000_000  # visits, aliases counted each time: stops "billion laugh
 
 YamlPath = tuple[str | int, ...]
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_BUILDER = yaml.SafeLoader("")
 
 
@@ -92,7 +90,10 @@ class _Builder:
         if self.visits > MAX_NODES:
             raise YamlError(
                 Finding(
-                    "yaml/too-large", Severity.ERROR, self.file, node.start_mark.line + 1,
+                    "yaml/too-large",
+                    Severity.ERROR,
+                    self.file,
+                    node.start_mark.line + 1,
                     "document expands to too many nodes (aliases nested too deep?)",
                     "split the document or remove nested aliases",
                 )
@@ -134,14 +135,19 @@ class _Builder:
                             result.setdefault(k, v)
                 continue
             raw_key = self.build(key_node, (*path, "<key>"))
-            key = raw_key if isinstance(raw_key, str) else (
-                key_node.value if isinstance(key_node, yaml.ScalarNode) else str(raw_key)
+            key = (
+                raw_key
+                if isinstance(raw_key, str)
+                else (key_node.value if isinstance(key_node, yaml.ScalarNode) else str(raw_key))
             )
             line = key_node.start_mark.line + 1
             if key in result:
                 self.findings.append(
                     Finding(
-                        "yaml/duplicate-key", Severity.ERROR, self.file, line,
+                        "yaml/duplicate-key",
+                        Severity.ERROR,
+                        self.file,
+                        line,
                         f"duplicate key {key!r}: the later value wins and the earlier is lost",
                         "remove one of the two keys",
                     )
@@ -158,7 +164,11 @@ def parse_error_finding(file: str, error: Exception, rule: str = "yaml/parse-err
     line = mark.line + 1 if mark is not None else getattr(error, "lineno", None)
     problem = getattr(error, "problem", None) or getattr(error, "msg", None) or str(error)
     return Finding(
-        rule, Severity.ERROR, file, line, f"cannot parse: {problem}",
+        rule,
+        Severity.ERROR,
+        file,
+        line,
+        f"cannot parse: {problem}",
         "fix the syntax; the rest of the site is built without this file",
     )
 
@@ -170,8 +180,12 @@ def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
         if size > limit:
             raise YamlError(
                 Finding(
-                    "yaml/too-large", Severity.ERROR, display, None,
-                    f"file is {size} bytes, over the limit of {limit}", "split the file",
+                    "yaml/too-large",
+                    Severity.ERROR,
+                    display,
+                    None,
+                    f"file is {size} bytes, over the limit of {limit}",
+                    "split the file",
                 )
             )
         return path.read_text(encoding="utf-8")
@@ -295,3 +309,13 @@ def load_data_file(path: Path, display: str) -> tuple[Document | None, list[Find
     if path.suffix.lower() == ".json":
         return load_json(text, display)
     return load_one(text, display)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a mapping, else an empty one: for reading untrusted data without checks."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """`value` if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []

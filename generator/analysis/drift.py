@@ -19,9 +19,9 @@ def _by_service(model: Model) -> dict[str, dict[str, Deployment]]:
     return table
 
 
-def drift(model: Model, first_seen: dict[str, str] | None = None) -> tuple[
-    tuple[tuple[str, str, str], ...], list[Finding]
-]:
+def drift(
+    model: Model, first_seen: dict[str, str] | None = None
+) -> tuple[tuple[tuple[str, str, str], ...], list[Finding]]:
     """(service, environment, state) for each drifting cell, and the skipped-environment findings."""
     order = [env.name for env in model.environments]
     states: list[tuple[str, str, str]] = []
@@ -47,12 +47,17 @@ def drift(model: Model, first_seen: dict[str, str] | None = None) -> tuple[
                     pending = True
             if skipped_from is not None:
                 states.append((service, env, SKIPPED))
-                findings.append(Finding(
-                    "catalog/skipped-environment", Severity.WARNING, later.file, later.line,
-                    f"{service} {later.version} runs in {env} but skipped {skipped_from[0]}, "
-                    f"which {skipped_from[1]}",
-                    f"promote through {skipped_from[0]} first, or say why in the merge request",
-                ))
+                findings.append(
+                    Finding(
+                        "catalog/skipped-environment",
+                        Severity.WARNING,
+                        later.file,
+                        later.line,
+                        f"{service} {later.version} runs in {env} but skipped {skipped_from[0]}, "
+                        f"which {skipped_from[1]}",
+                        f"promote through {skipped_from[0]} first, or say why in the merge request",
+                    )
+                )
             elif pending:
                 states.append((service, env, PENDING))
     return tuple(states), findings

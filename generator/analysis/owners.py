@@ -17,15 +17,25 @@ def owner_findings(model: Model, has_owners_file: bool) -> list[Finding]:
                 continue
             reported.add(key)
             if deployment.owner is None:
-                findings.append(Finding(
-                    "catalog/missing-owner", Severity.ERROR, deployment.file, deployment.line,
-                    f"{deployment.service} has no owner",
-                    "set `owner` in bundle.yml, an owner label, or an override in owners.yml",
-                ))
+                findings.append(
+                    Finding(
+                        "catalog/missing-owner",
+                        Severity.ERROR,
+                        deployment.file,
+                        deployment.line,
+                        f"{deployment.service} has no owner",
+                        "set `owner` in bundle.yml, an owner label, or an override in owners.yml",
+                    )
+                )
             elif has_owners_file and deployment.owner not in teams:
-                findings.append(Finding(
-                    "catalog/unknown-owner", Severity.WARNING, deployment.file, deployment.line,
-                    f"{deployment.service} is owned by {deployment.owner!r}, which is not a team in owners.yml",
-                    "add the team to owners.yml, or fix the owner",
-                ))
+                findings.append(
+                    Finding(
+                        "catalog/unknown-owner",
+                        Severity.WARNING,
+                        deployment.file,
+                        deployment.line,
+                        f"{deployment.service} is owned by {deployment.owner!r}, which is not a team in owners.yml",
+                        "add the team to owners.yml, or fix the owner",
+                    )
+                )
     return findings

@@ -25,7 +25,9 @@ def semver_key(version: str) -> SemverKey | None:
     if pre:
         identifiers = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split("."))
     return (
-        int(match["major"]), int(match["minor"] or 0), int(match["patch"] or 0),
+        int(match["major"]),
+        int(match["minor"] or 0),
+        int(match["patch"] or 0),
         0 if pre else 1,  # a pre-release sorts before its release
         identifiers,
     )

@@ -54,32 +54,50 @@ def catalog_document(model: Model) -> dict[str, Any]:
     for name in sorted(services):
         owner, source = _service_owner(services[name])
         team = teams.get(owner) if owner else None
-        service_docs.append({
-            "name": name,
-            # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
-            "owner": owner if owner in teams or not teams else None,
-            "declared_owner": owner,
-            "owner_source": source or None,
-            "team": None if team is None else {
-                "id": team.id, "name": team.name, "contact": team.contact or None,
-                "chat": team.chat or None, "oncall": team.oncall or None,
-            },
-            "deployments": [_deployment(d, states.get((name, d.environment), "")) for d in services[name]],
-        })
+        service_docs.append(
+            {
+                "name": name,
+                # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
+                "owner": owner if owner in teams or not teams else None,
+                "declared_owner": owner,
+                "owner_source": source or None,
+                "team": None
+                if team is None
+                else {
+                    "id": team.id,
+                    "name": team.name,
+                    "contact": team.contact or None,
+                    "chat": team.chat or None,
+                    "oncall": team.oncall or None,
+                },
+                "deployments": [
+                    _deployment(d, states.get((name, d.environment), "")) for d in services[name]
+                ],
+            }
+        )
     team_docs = []
     for team in model.teams:
-        owned = sorted(s["name"] for s in service_docs if s["owner"] == team.id)
-        team_docs.append({
-            "id": team.id, "name": team.name, "contact": team.contact or None, "chat": team.chat or None,
-            "oncall": team.oncall or None, "services": owned,
-        })
+        owned = sorted(str(s["name"]) for s in service_docs if s["owner"] == team.id)
+        team_docs.append(
+            {
+                "id": team.id,
+                "name": team.name,
+                "contact": team.contact or None,
+                "chat": team.chat or None,
+                "oncall": team.oncall or None,
+                "services": owned,
+            }
+        )
     counts = Counter(f.severity.value for f in model.findings)
     return {
         "title": model.title,
         "environments": [
             {
-                "name": env.name, "repo": env.repo, "commit": env.commit or None,
-                "commit_date": env.commit_date or None, "services": len(env.deployments),
+                "name": env.name,
+                "repo": env.repo,
+                "commit": env.commit or None,
+                "commit_date": env.commit_date or None,
+                "services": len(env.deployments),
             }
             for env in model.environments
         ],

@@ -24,8 +24,15 @@ def text(value: Any) -> str:
     if value is None:
         return ""
     escaped = html.escape(str(value), quote=True)
-    for char, entity in (("|", "&#124;"), ("`", "&#96;"), ("*", "&#42;"), ("_", "&#95;"),
-                         ("[", "&#91;"), ("]", "&#93;"), ("\\", "&#92;")):
+    for char, entity in (
+        ("|", "&#124;"),
+        ("`", "&#96;"),
+        ("*", "&#42;"),
+        ("_", "&#95;"),
+        ("[", "&#91;"),
+        ("]", "&#93;"),
+        ("\\", "&#92;"),
+    ):
         escaped = escaped.replace(char, entity)
     return " ".join(escaped.split())
 
@@ -34,7 +41,9 @@ def code(value: Any) -> str:
     """Inline code that survives tables: `<code>` with escaped content."""
     if value is None:
         return ""
-    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    shown = (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
     return f"<code>{text(shown)}</code>"
 
 
@@ -89,15 +98,22 @@ def make_environment() -> jinja2.Environment:
     """The environment rendering every page, with the filters above."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
-        autoescape=False,  # noqa: S701 - output is Markdown; every value goes through a filter
+        autoescape=False,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters.update(
-        text=text, code=code, md=markdown, md_inline=inline_markdown, yaml=yaml_block, attr=attr,
-        href=href, contact=contact, first_sentence=first_sentence,
+        text=text,
+        code=code,
+        md=markdown,
+        md_inline=inline_markdown,
+        yaml=yaml_block,
+        attr=attr,
+        href=href,
+        contact=contact,
+        first_sentence=first_sentence,
     )
     return env
 

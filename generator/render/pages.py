@@ -16,9 +16,15 @@ WHATS_NEW = 5
 
 def _usage(template: Template) -> str:
     """A ready-to-copy snippet that includes the template with its mandatory inputs."""
-    mandatory = {i.name: (i.examples[0] if i.examples else f"<{i.name}>") for i in template.inputs if i.required}
+    mandatory = {
+        i.name: (i.examples[0] if i.examples else f"<{i.name}>")
+        for i in template.inputs
+        if i.required
+    }
     if template.kind == "gitlab":
-        entry: dict[str, Any] = {"component": f"$CI_SERVER_FQDN/<group>/<project>/{template.id}@<version>"}
+        entry: dict[str, Any] = {
+            "component": f"$CI_SERVER_FQDN/<group>/<project>/{template.id}@<version>"
+        }
         if mandatory:
             entry["inputs"] = mandatory
         return json.dumps({"include": [entry]})
@@ -57,8 +63,12 @@ def render_pages(model: Model) -> dict[str, str]:
         site.add(paths.schema_page(schema.id), "schema.md.j2", **_schema_context(schema))
     site.add(paths.TEMPLATES, "templates_index.md.j2")
     for template in model.templates:
-        site.add(paths.template_page(template.id), "template.md.j2", template=template,
-                 usage=json.loads(_usage(template)))
+        site.add(
+            paths.template_page(template.id),
+            "template.md.j2",
+            template=template,
+            usage=json.loads(_usage(template)),
+        )
     site.add(paths.CATALOG, "catalog_index.md.j2")
     site.add(paths.SERVICES, "services_index.md.j2")
     for service in site.catalog["services"]:

@@ -18,7 +18,7 @@ def _split(text: str) -> tuple[str, str, int] | None:
         return None
     for index in range(1, len(lines)):
         if lines[index].strip() in ("---", "..."):
-            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
     return None
 
 
@@ -36,40 +36,76 @@ def read_announcement(path: Path, display: str) -> tuple[Announcement | None, li
         return None, [error.finding]
     parts = _split(text)
     if parts is None:
-        return None, [Finding(
-            "changelog/invalid-front-matter", Severity.ERROR, display, 1,
-            "fragment has no front matter", "start the file with `---`, title, type, date, release, `---`",
-        )]
+        return None, [
+            Finding(
+                "changelog/invalid-front-matter",
+                Severity.ERROR,
+                display,
+                1,
+                "fragment has no front matter",
+                "start the file with `---`, title, type, date, release, `---`",
+            )
+        ]
     front, body, _ = parts
     document, findings = load_one(front, display)
-    findings = [Finding(f.rule, f.severity, f.file, (f.line or 0) + 1, f.message, f.hint) for f in findings]
+    findings = [
+        Finding(f.rule, f.severity, f.file, (f.line or 0) + 1, f.message, f.hint) for f in findings
+    ]
     data = document.data if document is not None else None
     if not isinstance(data, dict):
-        findings.append(Finding("changelog/invalid-front-matter", Severity.ERROR, display, 2,
-                                "front matter must be a mapping"))
+        findings.append(
+            Finding(
+                "changelog/invalid-front-matter",
+                Severity.ERROR,
+                display,
+                2,
+                "front matter must be a mapping",
+            )
+        )
         return None, findings
     missing = [key for key in ("title", "type", "date") if not data.get(key)]
     for key in missing:
-        findings.append(Finding("changelog/invalid-front-matter", Severity.ERROR, display, 2,
-                                f"front matter lacks `{key}`", f"add `{key}:`"))
+        findings.append(
+            Finding(
+                "changelog/invalid-front-matter",
+                Severity.ERROR,
+                display,
+                2,
+                f"front matter lacks `{key}`",
+                f"add `{key}:`",
+            )
+        )
     kind = str(data.get("type") or "")
     if kind and kind not in TYPES:
-        findings.append(Finding(
-            "changelog/unknown-type", Severity.ERROR, display, document.line(("type",)) + 1 if document else 2,
-            f"unknown type {kind!r}", f"use one of: {', '.join(TYPES)}",
-        ))
+        findings.append(
+            Finding(
+                "changelog/unknown-type",
+                Severity.ERROR,
+                display,
+                document.line(("type",)) + 1 if document else 2,
+                f"unknown type {kind!r}",
+                f"use one of: {', '.join(TYPES)}",
+            )
+        )
     if missing:
         return None, findings
     announcement = Announcement(
-        id=path.stem, file=display, title=str(data["title"]), type=kind if kind in TYPES else "change",
+        id=path.stem,
+        file=display,
+        title=str(data["title"]),
+        type=kind if kind in TYPES else "change",
         date=str(document.text(("date",)) if document else data["date"]),
         release=str(document.text(("release",)) or "") if document else "",
-        body=body.strip(), options=_strings(data.get("options")), templates=_strings(data.get("templates")),
+        body=body.strip(),
+        options=_strings(data.get("options")),
+        templates=_strings(data.get("templates")),
     )
     return announcement, findings
 
 
-def read_announcements(folder: Path | None, display: Any) -> tuple[list[Announcement], list[Finding]]:
+def read_announcements(
+    folder: Path | None, display: Any
+) -> tuple[list[Announcement], list[Finding]]:
     """Every `*.md` fragment of the folder, newest first."""
     if folder is None or not folder.is_dir():
         return [], []

@@ -57,7 +57,7 @@ def mirror_path(url: str, mirrors: tuple[tuple[str, Path], ...]) -> Path | None:
     """The local file that mirrors `url`, by the longest matching prefix; None if none does."""
     for prefix, folder in sorted(mirrors, key=lambda m: -len(m[0])):
         if url.startswith(prefix):
-            rest = unquote(url[len(prefix):].split("?", 1)[0])
+            rest = unquote(url[len(prefix) :].split("?", 1)[0])
             parts = PurePosixPath(rest).parts
             if not parts or ".." in parts or rest.startswith("/"):
                 return None
@@ -100,32 +100,51 @@ def fetch(
     local = mirror_path(url, mirrors)
     if local is not None:
         if not local.is_file():
-            return None, [Finding(
-                "bundle/not-found", Severity.ERROR, file, line,
-                f"bundle {url} is not in its mirror ({local.name} missing)",
-                "check the URL, or add the tarball to the mirror folder",
-            )]
+            return None, [
+                Finding(
+                    "bundle/not-found",
+                    Severity.ERROR,
+                    file,
+                    line,
+                    f"bundle {url} is not in its mirror ({local.name} missing)",
+                    "check the URL, or add the tarball to the mirror folder",
+                )
+            ]
         if local.stat().st_size > MAX_BUNDLE_BYTES:
-            return None, [Finding("bundle/too-large", Severity.ERROR, file, line, f"bundle {url} is too large")]
+            return None, [
+                Finding(
+                    "bundle/too-large", Severity.ERROR, file, line, f"bundle {url} is too large"
+                )
+            ]
         return local.read_bytes(), []
     scheme = urlsplit(url).scheme
     if scheme not in ("http", "https"):
-        return None, [Finding(
-            "bundle/unknown-url", Severity.ERROR, file, line,
-            f"bundle URL {url!r} is neither mirrored nor http(s)",
-            "use an http(s) URL or add its prefix to `bundles.mirrors`",
-        )]
+        return None, [
+            Finding(
+                "bundle/unknown-url",
+                Severity.ERROR,
+                file,
+                line,
+                f"bundle URL {url!r} is neither mirrored nor http(s)",
+                "use an http(s) URL or add its prefix to `bundles.mirrors`",
+            )
+        ]
     cached = cache_path(url, cache) if cache is not None else None
     if cached is not None and cached.is_file():
         return cached.read_bytes(), []
     try:
         data = _download(url)
     except (urllib.error.URLError, OSError, ValueError) as error:
-        return None, [Finding(
-            "bundle/download-failed", Severity.ERROR, file, line,
-            f"cannot download bundle {url}: {error}",
-            "check the URL and the network, or mirror the bundle locally",
-        )]
+        return None, [
+            Finding(
+                "bundle/download-failed",
+                Severity.ERROR,
+                file,
+                line,
+                f"cannot download bundle {url}: {error}",
+                "check the URL and the network, or mirror the bundle locally",
+            )
+        ]
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(".part")
@@ -134,15 +153,25 @@ def fetch(
     return data, []
 
 
-def _members(data: bytes, url: str, file: str, line: int | None) -> tuple[dict[str, bytes], list[Finding]]:
+def _members(
+    data: bytes, url: str, file: str, line: int | None
+) -> tuple[dict[str, bytes], list[Finding]]:
     """Regular files of a tarball, by normalised name; refuses anything unsafe or too big."""
     findings: list[Finding] = []
     members: dict[str, bytes] = {}
     unpacked = 0
 
     def refuse(message: str) -> None:
-        findings.append(Finding("bundle/unsafe", Severity.ERROR, file, line, f"bundle {url}: {message}",
-                                "rebuild the bundle from plain files"))
+        findings.append(
+            Finding(
+                "bundle/unsafe",
+                Severity.ERROR,
+                file,
+                line,
+                f"bundle {url}: {message}",
+                "rebuild the bundle from plain files",
+            )
+        )
 
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
@@ -167,12 +196,20 @@ def _members(data: bytes, url: str, file: str, line: int | None) -> tuple[dict[s
                 if extracted is None:
                     continue
                 unpacked += member.size
-                members[PurePosixPath(*[p for p in parts if p != "."]).as_posix()] = extracted.read()
+                members[PurePosixPath(*[p for p in parts if p != "."]).as_posix()] = (
+                    extracted.read()
+                )
     except (tarfile.TarError, OSError, EOFError, ValueError) as error:
-        findings.append(Finding(
-            "bundle/unreadable", Severity.ERROR, file, line, f"bundle {url} is not a readable tarball: {error}",
-            "rebuild and upload the bundle again",
-        ))
+        findings.append(
+            Finding(
+                "bundle/unreadable",
+                Severity.ERROR,
+                file,
+                line,
+                f"bundle {url} is not a readable tarball: {error}",
+                "rebuild and upload the bundle again",
+            )
+        )
     return members, findings
 
 
@@ -190,11 +227,16 @@ def read_bundle(data: bytes, url: str, file: str, line: int | None) -> tuple[Bun
     bundle.readable = True
     meta_name = _bundle_yml(members)
     if meta_name is None:
-        findings.append(Finding(
-            "bundle/missing-bundle-yml", Severity.ERROR, file, line,
-            f"bundle {url} has no bundle.yml; service and version are guessed",
-            "add bundle.yml (service, version, owner) when packing the bundle",
-        ))
+        findings.append(
+            Finding(
+                "bundle/missing-bundle-yml",
+                Severity.ERROR,
+                file,
+                line,
+                f"bundle {url} has no bundle.yml; service and version are guessed",
+                "add bundle.yml (service, version, owner) when packing the bundle",
+            )
+        )
     for name in sorted(members):
         if not name.endswith((".yml", ".yaml")):
             continue
@@ -202,7 +244,9 @@ def read_bundle(data: bytes, url: str, file: str, line: int | None) -> tuple[Bun
         try:
             text = members[name].decode("utf-8")
         except UnicodeDecodeError:
-            findings.append(Finding("bundle/unreadable", Severity.WARNING, shown, None, "not UTF-8 text"))
+            findings.append(
+                Finding("bundle/unreadable", Severity.WARNING, shown, None, "not UTF-8 text")
+            )
             continue
         documents, found = load_documents(text, shown)
         findings.extend(found)

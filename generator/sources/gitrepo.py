@@ -49,7 +49,8 @@ class RepoView:
         """Every file, as a POSIX path relative to the repo root, sorted."""
         if self.ref is None:
             return sorted(
-                p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
+                p.relative_to(self.root).as_posix()
+                for p in self.root.rglob("*")
                 if p.is_file() and ".git" not in p.relative_to(self.root).parts
             )
         out = git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.ref], self.root)
@@ -67,8 +68,12 @@ class RepoView:
             raise RepoError(f"{name} is larger than {limit} bytes")
         env = {**os.environ, "LC_ALL": "C"}
         done = subprocess.run(
-            ["git", "cat-file", "blob", f"{self.ref}:{name}"], cwd=self.root, capture_output=True,
-            timeout=GIT_TIMEOUT_SECONDS, env=env, check=False,
+            ["git", "cat-file", "blob", f"{self.ref}:{name}"],
+            cwd=self.root,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            env=env,
+            check=False,
         )
         if done.returncode != 0:
             raise RepoError(f"cannot read {name} at {self.ref}")
@@ -85,7 +90,7 @@ class RepoView:
 
 
 def _is_git_repo(path: Path) -> bool:
-    return (path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()
+    return (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir())
 
 
 def _head(root: Path, ref: str) -> tuple[str, str]:
@@ -96,13 +101,25 @@ def _head(root: Path, ref: str) -> tuple[str, str]:
 
 def clone_or_fetch(url: str, cache: Path) -> Path:
     """A bare mirror of `url` in the cache: cloned once, fetched afterwards."""
-    name = hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + re.sub(
-        r"[^A-Za-z0-9._-]", "_", PurePosixPath(url.rstrip("/")).name
-    )[-40:]
+    name = (
+        hashlib.sha256(url.encode()).hexdigest()[:16]
+        + "-"
+        + re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(url.rstrip("/")).name)[-40:]
+    )
     target = cache / "repos" / name
     if target.is_dir():
-        git(["fetch", "--quiet", "--prune", "--force", "origin",
-             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], target)
+        git(
+            [
+                "fetch",
+                "--quiet",
+                "--prune",
+                "--force",
+                "origin",
+                "+refs/heads/*:refs/heads/*",
+                "+refs/tags/*:refs/tags/*",
+            ],
+            target,
+        )
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         git(["clone", "--quiet", "--mirror", url, str(target)])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Finding, Severity, Team
-from ..yamlload import load_file
+from ..yamlload import as_dict, load_file
 
 CODEOWNERS_PLACES = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
 
@@ -34,39 +34,69 @@ def read_owners(path: Path | None, display: str) -> tuple[Owners, list[Finding]]
     if path is None:
         return Owners(), []
     if not path.is_file():
-        return Owners(file=display), [Finding(
-            "owners/missing-file", Severity.ERROR, display, None, "owners file not found",
-            "fix `owners:` in the config",
-        )]
+        return Owners(file=display), [
+            Finding(
+                "owners/missing-file",
+                Severity.ERROR,
+                display,
+                None,
+                "owners file not found",
+                "fix `owners:` in the config",
+            )
+        ]
     document, findings = load_file(path, display)
     data = document.data if document is not None else None
     if document is None or not isinstance(data, dict):
         if document is not None:
-            findings.append(Finding("owners/invalid", Severity.ERROR, display, 1,
-                                    "owners file must be a mapping with `teams:` and `services:`"))
+            findings.append(
+                Finding(
+                    "owners/invalid",
+                    Severity.ERROR,
+                    display,
+                    1,
+                    "owners file must be a mapping with `teams:` and `services:`",
+                )
+            )
         return Owners(file=display), findings
     teams = []
-    raw_teams = data.get("teams") if isinstance(data.get("teams"), dict) else {}
+    raw_teams = as_dict(data.get("teams"))
     for team_id, body in raw_teams.items():
         if not isinstance(body, dict):
-            findings.append(Finding("owners/invalid", Severity.ERROR, display, document.line(("teams", team_id)),
-                                    f"team {team_id!r} must be a mapping (name, contact, chat, oncall)"))
+            findings.append(
+                Finding(
+                    "owners/invalid",
+                    Severity.ERROR,
+                    display,
+                    document.line(("teams", team_id)),
+                    f"team {team_id!r} must be a mapping (name, contact, chat, oncall)",
+                )
+            )
             body = {}
-        teams.append(Team(
-            id=str(team_id), name=_text(body.get("name")) or str(team_id), contact=_text(body.get("contact")),
-            chat=_text(body.get("chat")), oncall=_text(body.get("oncall")),
-        ))
+        teams.append(
+            Team(
+                id=str(team_id),
+                name=_text(body.get("name")) or str(team_id),
+                contact=_text(body.get("contact")),
+                chat=_text(body.get("chat")),
+                oncall=_text(body.get("oncall")),
+            )
+        )
     overrides: dict[str, str] = {}
-    raw_services = data.get("services") if isinstance(data.get("services"), dict) else {}
+    raw_services = as_dict(data.get("services"))
     known = {t.id for t in teams}
     for service, team_id in raw_services.items():
         overrides[str(service)] = _text(team_id)
         if _text(team_id) not in known:
-            findings.append(Finding(
-                "owners/unknown-team", Severity.ERROR, display, document.line(("services", service)),
-                f"service {service!r} is assigned to {team_id!r}, which is not a team in this file",
-                "add the team under `teams:` or fix the name",
-            ))
+            findings.append(
+                Finding(
+                    "owners/unknown-team",
+                    Severity.ERROR,
+                    display,
+                    document.line(("services", service)),
+                    f"service {service!r} is assigned to {team_id!r}, which is not a team in this file",
+                    "add the team under `teams:` or fix the name",
+                )
+            )
     return Owners(tuple(sorted(teams, key=lambda t: t.id)), overrides, display), findings
 
 

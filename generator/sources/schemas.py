@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012, specification_with
 
 from ..ids import anchor, schema_id
 from ..model import Finding, Option, Pitfall, Schema, Severity
-from ..yamlload import Document, load_data_file
+from ..yamlload import Document, as_list, load_data_file
 
 SCHEMA_SUFFIXES = (".json", ".yaml", ".yml")
 MAX_OPTIONS = 20_000
@@ -46,7 +46,8 @@ def schema_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file() and p.suffix.lower() in SCHEMA_SUFFIXES and not p.name.startswith(".")
     )
 
@@ -63,18 +64,29 @@ def load_schemas(folder: Path, display: Any) -> tuple[list[LoadedSchema], list[F
         if document is None:
             continue
         if not isinstance(document.data, dict | bool):
-            findings.append(Finding(
-                "schema/invalid", Severity.ERROR, shown, 1,
-                "a schema must be an object (or a boolean)", "wrap the schema in an object",
-            ))
+            findings.append(
+                Finding(
+                    "schema/invalid",
+                    Severity.ERROR,
+                    shown,
+                    1,
+                    "a schema must be an object (or a boolean)",
+                    "wrap the schema in an object",
+                )
+            )
             continue
         sid = schema_id(path)
         if sid in seen:
-            findings.append(Finding(
-                "schema/duplicate-id", Severity.ERROR, shown, 1,
-                f"schema id {sid!r} is already taken by {seen[sid]}",
-                "rename one of the two files",
-            ))
+            findings.append(
+                Finding(
+                    "schema/duplicate-id",
+                    Severity.ERROR,
+                    shown,
+                    1,
+                    f"schema id {sid!r} is already taken by {seen[sid]}",
+                    "rename one of the two files",
+                )
+            )
             continue
         seen[sid] = shown
         loaded.append(LoadedSchema(sid, path, shown, document))
@@ -130,7 +142,9 @@ def _pitfalls(node: dict[str, Any]) -> tuple[Pitfall, ...]:
     result = []
     for item in raw:
         if isinstance(item, dict) and item.get("text"):
-            severity = "danger" if item.get("severity") in ("danger", "error", "critical") else "warning"
+            severity = (
+                "danger" if item.get("severity") in ("danger", "error", "critical") else "warning"
+            )
             result.append(Pitfall(severity, str(item["text"])))
         elif isinstance(item, str):
             result.append(Pitfall("warning", item))
@@ -147,21 +161,31 @@ def _resolve(
         ref = node["$ref"]
         try:
             resolved = resolver.lookup(ref)
-        except Exception:  # noqa: BLE001 - Unresolvable, or a malformed schema met while crawling
+        except Exception:
             if ref.startswith(("http://", "https://")) and ref not in walk.reported_refs:
                 walk.reported_refs.add(ref)
-                walk.findings.append(Finding(
-                    "schema/remote-ref", Severity.INFO, walk.schema.display, line,
-                    f"$ref to {ref} is not fetched; it is shown as a link",
-                    "put the referenced schema in the schemas folder to document it here",
-                ))
+                walk.findings.append(
+                    Finding(
+                        "schema/remote-ref",
+                        Severity.INFO,
+                        walk.schema.display,
+                        line,
+                        f"$ref to {ref} is not fetched; it is shown as a link",
+                        "put the referenced schema in the schemas folder to document it here",
+                    )
+                )
             elif not ref.startswith(("http://", "https://")) and ref not in walk.reported_refs:
                 walk.reported_refs.add(ref)
-                walk.findings.append(Finding(
-                    "schema/unresolved-ref", Severity.ERROR, walk.schema.display, line,
-                    f"$ref {ref!r} cannot be resolved",
-                    "check the pointer and that the file is in the schemas folder",
-                ))
+                walk.findings.append(
+                    Finding(
+                        "schema/unresolved-ref",
+                        Severity.ERROR,
+                        walk.schema.display,
+                        line,
+                        f"$ref {ref!r} cannot be resolved",
+                        "check the pointer and that the file is in the schemas folder",
+                    )
+                )
             return None, resolver, None
         uri = resolver._base_uri + "|" + ref  # identity of the target, for cycle detection
         if uri in seen:
@@ -177,7 +201,7 @@ def _resolve(
 
 def _children(node: dict[str, Any]) -> Iterator[tuple[str, Any, bool, tuple[str | int, ...]]]:
     """(path suffix, subschema, required, pointer into the node) for each child option."""
-    required = node.get("required") if isinstance(node.get("required"), list) else []
+    required = as_list(node.get("required"))
     properties = node.get("properties")
     if isinstance(properties, dict):
         for name, sub in properties.items():
@@ -214,7 +238,12 @@ def _children(node: dict[str, Any]) -> Iterator[tuple[str, Any, bool, tuple[str 
 
 
 def _option(
-    walk: _Walk, path: str, node: dict[str, Any], required: bool, depth: int, line: int | None,
+    walk: _Walk,
+    path: str,
+    node: dict[str, Any],
+    required: bool,
+    depth: int,
+    line: int | None,
     same_as: str = "",
 ) -> Option:
     unique = anchor(path)
@@ -223,13 +252,11 @@ def _option(
         count += 1
         unique = f"{base}-{count}"
     walk.anchors.add(unique)
-    enum = node.get("enum") if isinstance(node.get("enum"), list) else (
-        [node["const"]] if "const" in node else []
+    enum = as_list(node.get("enum")) or ([node["const"]] if "const" in node else [])
+    examples = as_list(node.get("examples")) or ([node["example"]] if "example" in node else [])
+    description = (
+        node.get("markdownDescription") or node.get("description") or node.get("title") or ""
     )
-    examples = node.get("examples") if isinstance(node.get("examples"), list) else (
-        [node["example"]] if "example" in node else []
-    )
-    description = node.get("markdownDescription") or node.get("description") or node.get("title") or ""
     return Option(
         schema_id=walk.schema.id,
         path=path,
@@ -252,8 +279,14 @@ def _option(
 
 
 def _walk(
-    walk: _Walk, node: Any, resolver: Any, path: str, depth: int,
-    pointer: tuple[str | int, ...], stack: tuple[str, ...], own: bool,
+    walk: _Walk,
+    node: Any,
+    resolver: Any,
+    path: str,
+    depth: int,
+    pointer: tuple[str | int, ...],
+    stack: tuple[str, ...],
+    own: bool,
 ) -> None:
     """Add the children of `node` as options, depth first; `stack` holds refs being expanded."""
     if not isinstance(node, dict) or len(walk.options) >= MAX_OPTIONS:
@@ -269,13 +302,29 @@ def _walk(
         if not suffix:  # a composition branch: its options belong to this level
             if uri is not None and uri in stack:
                 continue
-            _walk(walk, target, child_resolver, path, depth, child_pointer,
-                  (*stack, uri) if uri else stack, child_own)
+            _walk(
+                walk,
+                target,
+                child_resolver,
+                path,
+                depth,
+                child_pointer,
+                (*stack, uri) if uri else stack,
+                child_own,
+            )
             continue
         child_path = f"{path}{suffix}" if path or not suffix.startswith(".") else suffix[1:]
         if suffix == "[]" or suffix.startswith("[") or not _is_documentable(target):
-            _walk(walk, target, child_resolver, child_path, depth, child_pointer,
-                  (*stack, uri) if uri else stack, child_own)
+            _walk(
+                walk,
+                target,
+                child_resolver,
+                child_path,
+                depth,
+                child_pointer,
+                (*stack, uri) if uri else stack,
+                child_own,
+            )
             continue
         if child_path in by_path:
             continue  # already listed through another branch
@@ -287,8 +336,16 @@ def _walk(
             continue  # recursion, or a definition already shown: linked, not expanded again
         if uri is not None:
             walk.expanded[uri] = option.anchor
-        _walk(walk, target, child_resolver, child_path, depth + 1, child_pointer,
-              (*stack, uri) if uri else stack, child_own)
+        _walk(
+            walk,
+            target,
+            child_resolver,
+            child_path,
+            depth + 1,
+            child_pointer,
+            (*stack, uri) if uri else stack,
+            child_own,
+        )
 
 
 def _is_documentable(node: dict[str, Any]) -> bool:
@@ -301,20 +358,26 @@ def _metaschema_findings(schema: LoadedSchema) -> list[Finding]:
         return []
     try:
         cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
-    except Exception:  # noqa: BLE001 - an unknown $schema is reported below
+    except Exception:
         cls = jsonschema.Draft202012Validator
     findings = []
     for error in list(cls(cls.META_SCHEMA).iter_errors(data))[:20]:
-        findings.append(Finding(
-            "schema/invalid", Severity.ERROR, schema.display,
-            schema.document.line(tuple(error.absolute_path)),
-            f"not a valid schema: {error.message[:200]}",
-            "fix the keyword so that validators read the schema as intended",
-        ))
+        findings.append(
+            Finding(
+                "schema/invalid",
+                Severity.ERROR,
+                schema.display,
+                schema.document.line(tuple(error.absolute_path)),
+                f"not a valid schema: {error.message[:200]}",
+                "fix the keyword so that validators read the schema as intended",
+            )
+        )
     return findings
 
 
-def read_schema(loaded: LoadedSchema, registry: referencing.Registry[Any]) -> tuple[Schema, list[Finding]]:
+def read_schema(
+    loaded: LoadedSchema, registry: referencing.Registry[Any]
+) -> tuple[Schema, list[Finding]]:
     """Flatten one schema into its options, with findings for what is wrong in it."""
     walk = _Walk(loaded, registry)
     data = loaded.document.data if isinstance(loaded.document.data, dict) else {}
@@ -324,17 +387,27 @@ def read_schema(loaded: LoadedSchema, registry: referencing.Registry[Any]) -> tu
     findings = _metaschema_findings(loaded) + walk.findings
     for option in walk.options:
         if not option.description.strip():
-            findings.append(Finding(
-                "schema/missing-description", Severity.ERROR, loaded.display, option.line,
-                f"option {option.path} has no description",
-                "add a `description` that says what the option does and when to set it",
-            ))
+            findings.append(
+                Finding(
+                    "schema/missing-description",
+                    Severity.ERROR,
+                    loaded.display,
+                    option.line,
+                    f"option {option.path} has no description",
+                    "add a `description` that says what the option does and when to set it",
+                )
+            )
         if option.deprecated and not option.deprecated_message:
-            findings.append(Finding(
-                "schema/deprecated-without-message", Severity.WARNING, loaded.display, option.line,
-                f"option {option.path} is deprecated without `x-deprecated-message`",
-                "say what to use instead in `x-deprecated-message`",
-            ))
+            findings.append(
+                Finding(
+                    "schema/deprecated-without-message",
+                    Severity.WARNING,
+                    loaded.display,
+                    option.line,
+                    f"option {option.path} is deprecated without `x-deprecated-message`",
+                    "say what to use instead in `x-deprecated-message`",
+                )
+            )
     description = str(data.get("markdownDescription") or data.get("description") or "")
     schema = Schema(
         id=loaded.id,

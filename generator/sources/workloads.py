@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..yamlload import Document
+from ..yamlload import Document, as_dict
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 NAME_LABEL = "app.kubernetes.io/name"
@@ -66,8 +66,8 @@ def workload_from(document: Document) -> Workload | None:
     data = document.data
     if not isinstance(data, dict) or data.get("kind") not in WORKLOAD_KINDS:
         return None
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    metadata = as_dict(data.get("metadata"))
+    spec = as_dict(data.get("spec"))
     kind = str(data["kind"])
     pod = _pod_spec(kind, spec)
     containers = [c for c in pod.get("containers", []) or [] if isinstance(c, dict)]
