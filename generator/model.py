@@ -73,6 +73,17 @@ class Option:
     pitfalls: tuple[Pitfall, ...] = ()
     line: int | None = None
     same_as: str = ""  # anchor of the option that shows the same definition in full
+    shares: tuple[str, ...] = ()  # anchors where definitions it merges (allOf...) are shown
+    constraints: tuple[tuple[str, Any], ...] = ()  # (label, value): pattern, bounds, format...
+    composition: str = ""  # "one of" or "any of" when the option is one of several shapes
+    alternatives: tuple[str, ...] = ()  # a one-line summary of each shape
+    condition: str = ""  # when the option applies: "alternative 2 of 3", "when `kind` is set"
+    ref_url: str = ""  # a `$ref` to a URL, shown as a link, never fetched
+    read_only: bool = False
+    write_only: bool = False
+    has_const: bool = False
+    definition: bool = False  # listed under the schema's definitions, not reachable from its root
+    segments: tuple[str, ...] = ()  # the path's parts: ("deploy", "ports", "[]", "name")
 
     @property
     def id(self) -> str:
@@ -88,7 +99,10 @@ class Schema:
     title: str
     description: str
     options: tuple[Option, ...]
-    example: str = ""
+    example: Any = None  # an instance built from defaults and examples that validates
+    has_example: bool = False
+    root: Option | None = None  # the root's own constraints and alternatives
+    draft: str = ""
 
 
 @dataclass(frozen=True)

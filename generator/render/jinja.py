@@ -16,35 +16,39 @@ from typing import Any
 import jinja2
 import yaml
 
+from .schema_view import usage
+
 _BLOCK_START = re.compile(r"^(\s*)([#>=\-+*]|\d+\.)", re.MULTILINE)
 
 
+_LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def text(value: Any) -> str:
-    """Plain inline text: HTML escaped, Markdown punctuation neutralised, one line."""
+    """Plain inline text: HTML escaped, Markdown and table syntax neutralised, on one line."""
     if value is None:
         return ""
     escaped = html.escape(str(value), quote=True)
-    for char, entity in (
-        ("|", "&#124;"),
-        ("`", "&#96;"),
-        ("*", "&#42;"),
-        ("_", "&#95;"),
-        ("[", "&#91;"),
-        ("]", "&#93;"),
-        ("\\", "&#92;"),
-    ):
-        escaped = escaped.replace(char, entity)
+    escaped = escaped.replace("\\", "\\\\")
+    for char in "*[]":
+        escaped = escaped.replace(char, "\\" + char)
+    escaped = _LONE_UNDERSCORE.sub(r"\\_", escaped)
+    escaped = escaped.replace("|", "&#124;").replace("`", "&#96;")
     return " ".join(escaped.split())
 
 
 def code(value: Any) -> str:
-    """Inline code that survives tables: `<code>` with escaped content."""
+    """A value as an inline code span: literal, safe in tables (Markdown escapes its HTML)."""
     if value is None:
         return ""
     shown = (
         value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     )
-    return f"<code>{text(shown)}</code>"
+    shown = " ".join(shown.split()) if shown.strip() else json.dumps(shown)
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
 
 
 def markdown(value: Any) -> str:
@@ -70,6 +74,7 @@ def first_sentence(value: Any, limit: int = 160) -> str:
 def yaml_block(value: Any) -> str:
     """A value as YAML, for fenced code blocks (fences cannot be closed from inside)."""
     dumped = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    dumped = dumped.removesuffix("...\n")  # a lone scalar ends its document explicitly
     return dumped.replace("```", "` ` `").rstrip()
 
 
@@ -115,6 +120,7 @@ def make_environment() -> jinja2.Environment:
         contact=contact,
         first_sentence=first_sentence,
     )
+    env.globals["usage"] = usage
     return env
 
 

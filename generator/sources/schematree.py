@@ -1,0 +1,627 @@
+"""A schema flattened into options: every property reachable from the root, then definitions.
+
+Each referenced definition is shown in full where it is first met; later uses link back to it
+(`same_as`), so recursive schemas end and shared definitions do not multiply the page.
+Composition is kept visible: `allOf` branches merge into their parent, `oneOf`/`anyOf` branches
+become alternatives whose options say which alternative they belong to, `if`/`then`/`else`,
+`dependentSchemas` and `not` give their options a condition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import referencing
+
+from ..ids import anchor
+from ..model import Finding, Option, Pitfall, Severity
+from ..yamlload import as_dict, as_list
+
+MAX_OPTIONS = 20_000
+ROOT_ANCHOR = "_options"  # the heading above all options: where the whole schema is shown
+Pointer = tuple[str | int, ...]
+_COMPOSITIONS = {"oneOf": "one of", "anyOf": "any of"}
+_BOUNDS = (
+    ("pattern", "pattern"),
+    ("format", "format"),
+    ("minimum", "minimum"),
+    ("maximum", "maximum"),
+    ("multipleOf", "multiple of"),
+    ("minLength", "min length"),
+    ("maxLength", "max length"),
+    ("minItems", "min items"),
+    ("maxItems", "max items"),
+    ("minProperties", "min properties"),
+    ("maxProperties", "max properties"),
+    ("contentMediaType", "content type"),
+    ("contentEncoding", "content encoding"),
+)
+
+
+@dataclass
+class Walk:
+    """State of one schema's flattening."""
+
+    schema_id: str
+    display: str
+    lines: Any  # Callable[[Pointer], int]
+    options: list[Option] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
+    reported_refs: set[str] = field(default_factory=set)
+    by_path: dict[str, int] = field(default_factory=dict)
+    expanded: dict[str, str] = field(default_factory=dict)  # ref target -> anchor of first use
+    segments: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> its parts
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A subschema after following its `$ref` chain."""
+
+    node: dict[str, Any]
+    resolver: Any
+    uri: str | None  # identity of the first target when a $ref was followed
+    remote: str = ""  # a URL `$ref` that was not fetched
+    chain: tuple[str, ...] = ()  # every target followed, first to last
+
+    def shown(self, expanded: dict[str, str]) -> str | None:
+        """Where any definition of the chain is already shown in full, if it is."""
+        return next((expanded[u] for u in self.chain if u in expanded), None)
+
+    def mark(self, expanded: dict[str, str], anchor: str) -> None:
+        for uri in self.chain:
+            expanded.setdefault(uri, anchor)
+
+
+def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
+    """Follow `$ref` chains (siblings of `$ref` kept); report what cannot be resolved, once."""
+    if not isinstance(node, dict):
+        return Resolved({} if node is not False else {"not": {}}, resolver, None)
+    seen: list[str] = []
+    uri: str | None = None
+    while isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        try:
+            found = resolver.lookup(ref)
+        except Exception:
+            _unresolved(walk, ref, line)
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            remote = ref if ref.startswith(("http://", "https://")) else ""
+            return Resolved(siblings, resolver, uri, remote, tuple(seen))
+        target = identity(found.contents)
+        if target in seen:
+            return Resolved({}, resolver, uri, chain=tuple(seen))
+        seen.append(target)
+        uri = uri or target
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        node = found.contents if isinstance(found.contents, dict) else {}
+        if siblings:
+            node = {**node, **siblings}
+        resolver = found.resolver
+    return Resolved(node, resolver, uri, chain=tuple(seen))
+
+
+def identity(contents: Any) -> str:
+    """The same definition, however a `$ref` named it (the registry keeps contents alive)."""
+    return f"ref-{id(contents)}"
+
+
+def _unresolved(walk: Walk, ref: str, line: int | None) -> None:
+    if ref in walk.reported_refs:
+        return
+    walk.reported_refs.add(ref)
+    if ref.startswith(("http://", "https://")):
+        walk.findings.append(
+            Finding(
+                "schema/remote-ref",
+                Severity.INFO,
+                walk.display,
+                line,
+                f"$ref to {ref} is not fetched; it is shown as a link",
+                "put the referenced schema in the schemas folder to document it here",
+            )
+        )
+    else:
+        walk.findings.append(
+            Finding(
+                "schema/unresolved-ref",
+                Severity.ERROR,
+                walk.display,
+                line,
+                f"$ref {ref!r} cannot be resolved",
+                "check the pointer, and that the file it names is in the schemas folder",
+            )
+        )
+
+
+def types_of(node: dict[str, Any]) -> tuple[str, ...]:
+    """The types a subschema allows, from `type` or guessed from its other keywords."""
+    value = node.get("type")
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    if "properties" in node or "additionalProperties" in node or "patternProperties" in node:
+        return ("object",)
+    if "items" in node or "prefixItems" in node:
+        return ("array",)
+    values = as_list(node.get("enum")) or ([node["const"]] if "const" in node else [])
+    return tuple(sorted({_json_type(v) for v in values}))
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "null" if value is None else "object"
+
+
+def _pitfalls(node: dict[str, Any]) -> tuple[Pitfall, ...]:
+    result = []
+    for item in as_list(node.get("x-pitfalls")):
+        if isinstance(item, dict) and item.get("text"):
+            level = (
+                "danger" if item.get("severity") in ("danger", "error", "critical") else "warning"
+            )
+            result.append(Pitfall(level, str(item["text"])))
+        elif isinstance(item, str):
+            result.append(Pitfall("warning", item))
+    return tuple(result)
+
+
+def _bounds(node: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for keyword, label in _BOUNDS:
+        if keyword in node and not isinstance(node[keyword], dict | list):
+            found.append((prefix + label, node[keyword]))
+    for keyword, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = node.get(keyword)
+        if value is True and plain in node:  # draft-04: a flag on minimum/maximum
+            found = [c for c in found if c[0] != prefix + plain]
+            found.append((f"{prefix}exclusive {plain}", node[plain]))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            found.append((f"{prefix}exclusive {plain}", value))
+    if node.get("uniqueItems") is True:
+        found.append((prefix + "unique items", True))
+    return found
+
+
+def summary(node: Any) -> str:
+    """One line that tells a subschema apart from its siblings: title, type, keys, const."""
+    if node is True or node == {}:
+        return "anything"
+    if node is False:
+        return "nothing"
+    node = as_dict(node)
+    if node.get("title"):
+        return str(node["title"])
+    if "$ref" in node:
+        return "see " + str(node["$ref"]).rsplit("/", 1)[-1]
+    if "const" in node:
+        return f"exactly {node['const']!r}"
+    parts = [" | ".join(types_of(node)) or "any type"]
+    properties = as_dict(node.get("properties"))
+    if properties:
+        parts.append(
+            "with " + ", ".join(list(properties)[:6]) + (", ..." if len(properties) > 6 else "")
+        )
+    required = as_list(node.get("required"))
+    if required and not properties:
+        parts.append("requiring " + ", ".join(map(str, required[:6])))
+    enum = as_list(node.get("enum"))
+    if enum:
+        parts.append("one of " + ", ".join(map(str, enum[:6])) + (", ..." if len(enum) > 6 else ""))
+    parts += [f"{label} {value}" for label, value in _bounds(node)[:2]]
+    return " ".join(parts)
+
+
+def _constraints(node: dict[str, Any], items: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    found = _bounds(node)
+    if node.get("additionalProperties") is False:
+        found.append(("other keys", "not allowed"))
+    names = as_dict(node.get("propertyNames"))
+    if names:
+        found.append(("keys", summary(names)))
+    for name, needs in sorted(as_dict(node.get("dependentRequired")).items()):
+        found.append((f"with {name}, also required", list(as_list(needs))))
+    for name, needs in sorted(as_dict(node.get("dependencies")).items()):
+        if isinstance(needs, list):
+            found.append((f"with {name}, also required", needs))
+    if "contains" in node:
+        found.append(("contains an item that is", summary(node["contains"])))
+    if "not" in node:
+        found.append(("must not be", summary(node["not"])))
+    if "if" in node:
+        found.append(("conditional", "when " + summary(node["if"])))
+    if items:
+        item_types = types_of(items)
+        if item_types:
+            found.append(("items", " | ".join(item_types)))
+        enum = as_list(items.get("enum"))
+        if enum:
+            found.append(("item values", enum))
+        found += _bounds(items, "item ")
+    return tuple(found)
+
+
+def _children(node: dict[str, Any]) -> Iterator[tuple[str, Any, bool, Pointer, str]]:
+    """(path suffix, subschema, required, pointer, condition) of each child; "" merges."""
+    required = {str(r) for r in as_list(node.get("required"))}
+    for name, sub in as_dict(node.get("properties")).items():
+        yield f".{name}", sub, name in required, ("properties", name), ""
+    patterns = as_dict(node.get("patternProperties"))
+    additional = node.get("additionalProperties")
+    keyed: list[tuple[Pointer, Any, str]] = [
+        (("patternProperties", p), sub, f"key matches {p}") for p, sub in patterns.items()
+    ]
+    if isinstance(additional, dict) and additional:
+        keyed.append((("additionalProperties",), additional, ""))
+    unevaluated = node.get("unevaluatedProperties")
+    if isinstance(unevaluated, dict) and unevaluated:
+        keyed.append((("unevaluatedProperties",), unevaluated, ""))
+    for index, (pointer, sub, condition) in enumerate(keyed):
+        label = "<name>" if len(keyed) == 1 else f"<name{index + 1}>"
+        yield f".{label}", sub, False, pointer, condition
+    items = node.get("items")
+    if isinstance(items, dict):
+        yield "[]", items, False, ("items",), ""
+    tuple_items = as_list(node.get("prefixItems")) or as_list(items)
+    tuple_key = "prefixItems" if node.get("prefixItems") else "items"
+    for index, sub in enumerate(tuple_items):
+        yield f"[{index}]", sub, False, (tuple_key, index), ""
+    for keyword in ("additionalItems", "unevaluatedItems"):
+        if isinstance(node.get(keyword), dict):
+            yield "[]", node[keyword], False, (keyword,), ""
+    if isinstance(node.get("contains"), dict):
+        yield "[]", node["contains"], False, ("contains",), "in the item that contains requires"
+    for index, sub in enumerate(as_list(node.get("allOf"))):
+        yield "", sub, False, ("allOf", index), ""
+    for keyword, word in _COMPOSITIONS.items():
+        branches = as_list(node.get(keyword))
+        for index, sub in enumerate(branches):
+            yield (
+                "",
+                sub,
+                False,
+                (keyword, index),
+                f"alternative {index + 1} of {len(branches)} ({word})",
+            )
+    if "if" in node:
+        when = summary(node["if"])
+        yield "", node["if"], False, ("if",), f"in the condition ({when})"
+        if "then" in node:
+            yield "", node["then"], False, ("then",), f"when {when}"
+        if "else" in node:
+            yield "", node["else"], False, ("else",), f"unless {when}"
+    for keyword in ("dependentSchemas", "dependencies"):
+        for name, sub in as_dict(node.get(keyword)).items():
+            if isinstance(sub, dict):
+                yield "", sub, False, (keyword, name), f"when {name} is set"
+    if isinstance(node.get("not"), dict):
+        yield "", node["not"], False, ("not",), "forbidden (not)"
+
+
+def _join(outer: str, inner: str) -> str:
+    return f"{outer}; {inner}" if outer and inner else outer or inner
+
+
+def _unique_anchor(walk: Walk, path: str) -> str:
+    wanted = anchor(path)
+    result, count = wanted, 1
+    while result in walk.anchors:
+        count += 1
+        result = f"{wanted}-{count}"
+    walk.anchors.add(result)
+    return result
+
+
+def _items_of(node: dict[str, Any], resolver: Any, walk: Walk) -> dict[str, Any]:
+    items = node.get("items")
+    if not isinstance(items, dict):
+        return {}
+    return resolve(walk, items, resolver, None).node
+
+
+def make_option(
+    walk: Walk,
+    path: str,
+    target: Resolved,
+    required: bool,
+    depth: int,
+    line: int | None,
+    condition: str = "",
+    same_as: str = "",
+    definition: bool = False,
+) -> Option:
+    """The option at `path`, from its (resolved) subschema."""
+    node = target.node
+    enum = as_list(node.get("enum"))
+    examples = as_list(node.get("examples")) or ([node["example"]] if "example" in node else [])
+    description = node.get("markdownDescription") or node.get("description") or node.get("title")
+    items = _items_of(node, target.resolver, walk) if "items" in node else {}
+    alternatives: list[str] = []
+    composition = ""
+    for keyword, word in _COMPOSITIONS.items():
+        branches = as_list(node.get(keyword))
+        if branches and not composition:
+            composition = word
+            alternatives = [
+                summary(resolve(walk, b, target.resolver, line).node or b) for b in branches
+            ]
+    if not composition and items:
+        for keyword, word in _COMPOSITIONS.items():
+            branches = as_list(items.get(keyword))
+            if branches and not composition:
+                composition = f"each item is {word}"
+                alternatives = [
+                    summary(resolve(walk, b, target.resolver, line).node or b) for b in branches
+                ]
+    types = types_of(node)
+    if not types and alternatives:
+        branch_types: list[str] = []
+        for keyword in _COMPOSITIONS:
+            for branch in as_list(node.get(keyword)):
+                for kind in types_of(resolve(walk, branch, target.resolver, line).node):
+                    if kind not in branch_types:
+                        branch_types.append(kind)
+        types = tuple(branch_types)
+    return Option(
+        schema_id=walk.schema_id,
+        path=path,
+        segments=() if definition else walk.segments.get(path, ()),
+        anchor=_unique_anchor(walk, path),
+        depth=depth,
+        types=types,
+        required=required,
+        description=str(description or ""),
+        default=node.get("default"),
+        has_default="default" in node,
+        enum=tuple(enum) if enum else ((node["const"],) if "const" in node else ()),
+        has_const="const" in node and not enum,
+        examples=tuple(examples),
+        deprecated=node.get("deprecated") is True,
+        deprecated_message=str(
+            node.get("x-deprecated-message") or node.get("deprecationMessage") or ""
+        ),
+        since=str(node.get("x-since") or ""),
+        pitfalls=_pitfalls(node),
+        line=line,
+        same_as=same_as,
+        constraints=_constraints(node, items),
+        composition=composition,
+        alternatives=tuple(alternatives),
+        condition=condition,
+        ref_url=target.remote,
+        read_only=node.get("readOnly") is True,
+        write_only=node.get("writeOnly") is True,
+        definition=definition,
+    )
+
+
+def walk_children(
+    walk: Walk,
+    node: dict[str, Any],
+    resolver: Any,
+    path: str,
+    depth: int,
+    pointer: Pointer | None,
+    condition: str = "",
+    definition: bool = False,
+    stack: frozenset[str] = frozenset(),
+) -> None:
+    """Add the options below `node` (at `path`), depth first, in document order.
+
+    `stack` holds the definitions being merged into this path, so a recursive composition ends.
+    """
+    base = walk.segments.get(path, ())
+    for suffix, child, required, key, child_condition in _children(node):
+        if len(walk.options) >= MAX_OPTIONS:
+            return
+        child_pointer = (*pointer, *key) if pointer is not None else None
+        line = walk.lines(child_pointer) if child_pointer is not None else None
+        target = resolve(walk, child, resolver, line)
+        inner_pointer = child_pointer if target.uri is None else None
+        joined = _join(condition, child_condition)
+        if not suffix or suffix == "[]":  # same level (composition) or an array's item
+            if target.chain:
+                if stack.intersection(target.chain):
+                    continue
+                shown_at = target.shown(walk.expanded)
+                if shown_at is not None:
+                    _link(walk, path, shown_at, whole=suffix == "[]")
+                    continue
+                target.mark(
+                    walk.expanded,
+                    walk.options[walk.by_path[path]].anchor
+                    if path in walk.by_path
+                    else ROOT_ANCHOR,
+                )
+            inner_stack = stack.union(target.chain)
+            walk.segments.setdefault(path + suffix, (*base, suffix) if suffix else base)
+            walk_children(
+                walk,
+                target.node,
+                target.resolver,
+                path + suffix,
+                depth,
+                inner_pointer,
+                joined,
+                definition,
+                inner_stack,
+            )
+            continue
+        child_path = f"{path}{suffix}" if path else suffix.lstrip(".")
+        if child_path in walk.by_path:
+            continue  # already listed through another branch
+        walk.segments[child_path] = (*base, suffix[1:] if suffix.startswith(".") else suffix)
+        # A leaf is shown in full wherever it is used; only a definition with options of its
+        # own is shown once and linked to.
+        has_children = next(_children(target.node), None) is not None
+        same_as = (target.shown(walk.expanded) or "") if has_children else ""
+        option = make_option(
+            walk, child_path, target, required, depth, line, joined, same_as, definition
+        )
+        walk.by_path[child_path] = len(walk.options)
+        walk.options.append(option)
+        if same_as:
+            continue  # recursion, or a definition already shown in full: linked, not repeated
+        target.mark(walk.expanded, option.anchor)
+        walk_children(
+            walk,
+            target.node,
+            target.resolver,
+            child_path,
+            depth + 1,
+            inner_pointer,
+            "",
+            definition,
+            frozenset(),
+        )
+
+
+def _anchor_for(walk: Walk, path: str) -> str:
+    """The anchor of the option at `path`, or of the array that holds it, or of the root."""
+    while path:
+        if path in walk.by_path:
+            return walk.options[walk.by_path[path]].anchor
+        if not path.endswith("]"):
+            break
+        path = path[: path.rindex("[")]
+    return ROOT_ANCHOR
+
+
+def _link(walk: Walk, path: str, shown_at: str, whole: bool) -> None:
+    """Point the option at `path` to where a definition it uses is shown in full."""
+    index = walk.by_path.get(path.removesuffix("[]"))
+    if index is None:
+        return
+    option = walk.options[index]
+    if shown_at == option.anchor:
+        return
+    if whole and not option.same_as:
+        walk.options[index] = dataclasses.replace(option, same_as=shown_at)
+    elif shown_at not in option.shares:
+        walk.options[index] = dataclasses.replace(option, shares=(*option.shares, shown_at))
+
+
+def walk_definitions(walk: Walk, root: dict[str, Any], resolver: Any, base_uri: str) -> None:
+    """Definitions no property led to, listed under `$defs.<name>` so nothing goes unshown."""
+    for keyword in ("$defs", "definitions"):
+        for name, sub in as_dict(root.get(keyword)).items():
+            if not isinstance(sub, dict) or len(walk.options) >= MAX_OPTIONS:
+                continue
+            ref = f"#/{keyword}/{_escape_pointer(str(name))}"
+            target = resolve(walk, {"$ref": ref}, resolver, None)
+            if target.shown(walk.expanded) is not None:
+                continue
+            path = f"{keyword}.{name}"
+            line = walk.lines((keyword, name))
+            option = make_option(
+                walk, path, Resolved(sub, target.resolver, None), False, 0, line, definition=True
+            )
+            walk.by_path[path] = len(walk.options)
+            walk.options.append(option)
+            target.mark(walk.expanded, option.anchor)
+            walk_children(walk, sub, target.resolver, path, 1, (keyword, name), "", True)
+    del base_uri
+
+
+def _escape_pointer(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def build_example(node: Any, resolver: Any, walk: Walk, depth: int = 0, full: bool = True) -> Any:
+    """An instance made of the schema's own examples and defaults, placeholders elsewhere."""
+    target = resolve(walk, node, resolver, None)
+    node, resolver = target.node, target.resolver
+    if depth > 8:
+        return None
+    for keyword in ("examples",):
+        values = as_list(node.get(keyword))
+        if values:
+            return values[0]
+    if "example" in node:
+        return node["example"]
+    if "default" in node:
+        return node["default"]
+    if "const" in node:
+        return node["const"]
+    enum = as_list(node.get("enum"))
+    if enum:
+        return enum[0]
+    merged = dict(node)
+    for branch in as_list(node.get("allOf")):
+        sub = resolve(walk, branch, resolver, None).node
+        merged.setdefault("properties", {})
+        merged["properties"] = {**as_dict(sub.get("properties")), **as_dict(merged["properties"])}
+        merged["required"] = [*as_list(merged.get("required")), *as_list(sub.get("required"))]
+        merged.setdefault("type", sub.get("type"))
+    for keyword in _COMPOSITIONS:
+        branches = as_list(node.get(keyword))
+        if branches and "properties" not in merged:
+            return build_example(branches[0], resolver, walk, depth + 1, full)
+    kinds = [k for k in types_of(merged) if k != "null"] or [
+        "object" if "properties" in merged else "string"
+    ]
+    kind = kinds[0]
+    if kind == "object":
+        required = {str(r) for r in as_list(merged.get("required"))}
+        result = {}
+        for name, sub in as_dict(merged.get("properties")).items():
+            resolved = resolve(walk, sub, resolver, None).node
+            known = any(k in resolved for k in ("examples", "example", "default", "const"))
+            if name in required or (full and (known or depth == 0)):
+                value = build_example(
+                    sub, resolver, walk, depth + 1, (full and name in required) or full
+                )
+                if value is not None:
+                    result[name] = value
+        return result
+    if kind == "array":
+        items = merged.get("items")
+        count = int(merged.get("minItems") or 1)
+        if isinstance(items, dict):
+            value = build_example(items, resolver, walk, depth + 1, full)
+            return [value] * min(max(count, 1), 3) if value is not None else []
+        return []
+    return _placeholder(kind, merged)
+
+
+def _placeholder(kind: str, node: dict[str, Any]) -> Any:
+    if kind in ("integer", "number"):
+        low = node.get("minimum", node.get("exclusiveMinimum", 0))
+        low = low if isinstance(low, int | float) and not isinstance(low, bool) else 0
+        value = (
+            low + 1
+            if "exclusiveMinimum" in node and not isinstance(node["exclusiveMinimum"], bool)
+            else low
+        )
+        return int(value) if kind == "integer" else value
+    if kind == "boolean":
+        return False
+    formats = {
+        "uri": "https://example.com",
+        "url": "https://example.com",
+        "email": "team@example.com",
+        "date": "2026-01-31",
+        "date-time": "2026-01-31T12:00:00Z",
+        "hostname": "example.com",
+        "ipv4": "192.0.2.1",
+        "uuid": "123e4567-e89b-12d3-a456-426614174000",
+    }
+    if node.get("format") in formats:
+        return formats[node["format"]]
+    return "string" if "pattern" not in node else None
+
+
+__all__ = ["Walk", "build_example", "make_option", "referencing", "resolve", "walk_children"]
