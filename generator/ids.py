@@ -33,8 +33,8 @@ def template_id(path: Path, root: Path) -> str:
 def anchor(path: str, prefix: str = "") -> str:
     """A stable HTML id for an option path: letters, digits, `.`, `_` and `-` only."""
     # `[]` adds nothing an array's own path lacks; `<name>` keeps its brackets as `_`.
-    text = path.replace("[]", "").replace("<", "_").replace(">", "_")
-    text = _NOT_ANCHOR.sub("_", text).strip("._") or "root"
+    text = path.replace("[]", "").replace("<", "_").replace(">", "_").replace("$", "")
+    text = _NOT_ANCHOR.sub("_", text).strip(".") or "root"
     return f"{prefix}{text}"
 
 

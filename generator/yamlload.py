@@ -19,7 +19,8 @@ import yaml
 from .model import Finding, Severity
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_NODES = 2_000_000  # visits, aliases counted each time: stops "billion laughs" documents
+MAX_NODES = 2_000_000  # nodes built in one document
+MAX_ALIAS_VISITS = 100_000  # nodes built again through aliases: stops "billion laughs" documents
 
 YamlPath = tuple[str | int, ...]
 
@@ -81,13 +82,20 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.visits = 0
+        self.alias_visits = 0
+        self.built: set[int] = set()
         self.findings: list[Finding] = []
         self.lines: dict[YamlPath, int] = {}
         self.texts: dict[YamlPath, str] = {}
 
     def build(self, node: yaml.Node, path: YamlPath) -> Any:
         self.visits += 1
-        if self.visits > MAX_NODES:
+        if not isinstance(node, yaml.ScalarNode):
+            if id(node) in self.built:
+                self.alias_visits += 1
+            else:
+                self.built.add(id(node))
+        if self.visits > MAX_NODES or self.alias_visits > MAX_ALIAS_VISITS:
             raise YamlError(
                 Finding(
                     "yaml/too-large",
@@ -245,7 +253,7 @@ def load_file(path: Path, display: str) -> tuple[Document | None, list[Finding]]
     return load_one(text, display)
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]')
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]|-?\d[\d.eE+-]*|true|false|null')
 
 
 def json_lines(text: str) -> dict[YamlPath, int]:

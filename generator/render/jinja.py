@@ -51,16 +51,33 @@ def code(value: Any) -> str:
     return f"{fence}{pad}{shown}{pad}{fence}"
 
 
+_CODE = re.compile(r"(^|\n)(```|~~~).*?(\n\2[^\n]*|$)|(`+).+?\4", re.DOTALL)
+
+
+def _outside_code(value: str, escape: Any) -> str:
+    """Apply `escape` to the text between code spans and fences; Markdown escapes code itself."""
+    out, last = [], 0
+    for match in _CODE.finditer(value):
+        out += [escape(value[last : match.start()]), match.group()]
+        last = match.end()
+    out.append(escape(value[last:]))
+    return "".join(out)
+
+
 def markdown(value: Any) -> str:
     """A description as Markdown block content: formatting kept, raw HTML shown as text."""
     if not value:
         return ""
-    return html.escape(str(value).strip(), quote=False).replace("\r", "")
+    text = str(value).strip().replace("\r", "")
+    return _outside_code(text, lambda part: html.escape(part, quote=False))
 
 
 def inline_markdown(value: Any) -> str:
     """A description squeezed into one table cell: Markdown kept, no HTML, no breaking `|`."""
-    return " ".join(markdown(value).replace("|", "&#124;").split())
+    if not value:
+        return ""
+    text = " ".join(str(value).split())
+    return _outside_code(text, lambda part: html.escape(part, quote=False).replace("|", "&#124;"))
 
 
 def first_sentence(value: Any, limit: int = 160) -> str:

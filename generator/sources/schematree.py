@@ -22,6 +22,7 @@ from ..yamlload import as_dict, as_list
 
 MAX_OPTIONS = 20_000
 ROOT_ANCHOR = "_options"  # the heading above all options: where the whole schema is shown
+PAGE_ANCHORS = ("_example", "_summary", "_options", "_definitions")  # the page's own headings
 Pointer = tuple[str | int, ...]
 _COMPOSITIONS = {"oneOf": "one of", "anyOf": "any of"}
 _BOUNDS = (
@@ -50,7 +51,7 @@ class Walk:
     lines: Any  # Callable[[Pointer], int]
     options: list[Option] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[str] = field(default_factory=lambda: set(PAGE_ANCHORS))
     reported_refs: set[str] = field(default_factory=set)
     by_path: dict[str, int] = field(default_factory=dict)
     expanded: dict[str, str] = field(default_factory=dict)  # ref target -> anchor of first use
@@ -66,10 +67,15 @@ class Resolved:
     uri: str | None  # identity of the first target when a $ref was followed
     remote: str = ""  # a URL `$ref` that was not fetched
     chain: tuple[str, ...] = ()  # every target followed, first to last
+    extra: dict[str, Any] = field(default_factory=dict)  # keywords written beside the `$ref`s
 
     def shown(self, expanded: dict[str, str]) -> str | None:
         """Where any definition of the chain is already shown in full, if it is."""
         return next((expanded[u] for u in self.chain if u in expanded), None)
+
+    def first_shown(self, expanded: dict[str, str]) -> str | None:
+        """Where the definition the `$ref` names is already shown in full, if it is."""
+        return expanded.get(self.chain[0]) if self.chain else None
 
     def mark(self, expanded: dict[str, str], anchor: str) -> None:
         for uri in self.chain:
@@ -81,6 +87,7 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
     if not isinstance(node, dict):
         return Resolved({} if node is not False else {"not": {}}, resolver, None)
     seen: list[str] = []
+    extra: dict[str, Any] = {}
     uri: str | None = None
     while isinstance(node.get("$ref"), str):
         ref = node["$ref"]
@@ -90,18 +97,30 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
             _unresolved(walk, ref, line)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             remote = ref if ref.startswith(("http://", "https://")) else ""
-            return Resolved(siblings, resolver, uri, remote, tuple(seen))
+            return Resolved(siblings, resolver, uri, remote, tuple(seen), extra)
         target = identity(found.contents)
         if target in seen:
-            return Resolved({}, resolver, uri, chain=tuple(seen))
+            return Resolved({}, resolver, uri, chain=tuple(seen), extra=extra)
         seen.append(target)
         uri = uri or target
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         node = found.contents if isinstance(found.contents, dict) else {}
         if siblings:
-            node = {**node, **siblings}
+            node = _merge(node, siblings)
+            extra = _merge(siblings, extra)
         resolver = found.resolver
-    return Resolved(node, resolver, uri, chain=tuple(seen))
+    return Resolved(node, resolver, uri, chain=tuple(seen), extra=extra)
+
+
+def _merge(target: dict[str, Any], siblings: dict[str, Any]) -> dict[str, Any]:
+    """A `$ref` target with the keywords written beside the `$ref`: both sides' options kept."""
+    merged = {**target, **siblings}
+    for keyword in ("properties", "patternProperties", "$defs", "definitions"):
+        if isinstance(target.get(keyword), dict) and isinstance(siblings.get(keyword), dict):
+            merged[keyword] = {**target[keyword], **siblings[keyword]}
+    if isinstance(target.get("required"), list) and isinstance(siblings.get("required"), list):
+        merged["required"] = [*target["required"], *siblings["required"]]
+    return merged
 
 
 def identity(contents: Any) -> str:
@@ -433,60 +452,89 @@ def walk_children(
         inner_pointer = child_pointer if target.uri is None else None
         joined = _join(condition, child_condition)
         if not suffix or suffix == "[]":  # same level (composition) or an array's item
-            if target.chain:
-                if stack.intersection(target.chain):
-                    continue
-                shown_at = target.shown(walk.expanded)
-                if shown_at is not None:
-                    _link(walk, path, shown_at, whole=suffix == "[]")
-                    continue
-                target.mark(
-                    walk.expanded,
-                    walk.options[walk.by_path[path]].anchor
-                    if path in walk.by_path
-                    else ROOT_ANCHOR,
-                )
-            inner_stack = stack.union(target.chain)
+            if stack.intersection(target.chain):
+                continue
+            first = target.first_shown(walk.expanded)
+            if first is not None:
+                _link(walk, path, first, whole=suffix == "[]")
+                continue
             walk.segments.setdefault(path + suffix, (*base, suffix) if suffix else base)
-            walk_children(
+            _expand(
                 walk,
-                target.node,
-                target.resolver,
+                target,
                 path + suffix,
                 depth,
                 inner_pointer,
                 joined,
                 definition,
-                inner_stack,
+                stack.union(target.chain),
+                _anchor_for(walk, path),
             )
             continue
         child_path = f"{path}{suffix}" if path else suffix.lstrip(".")
         if child_path in walk.by_path:
-            continue  # already listed through another branch
+            # Listed through another branch (oneOf alternatives that share a key): the options
+            # this branch adds below it are merged in, with this branch's condition.
+            first = target.first_shown(walk.expanded)
+            if first is not None:
+                _link(walk, child_path, first, whole=False)
+                continue
+            _expand(
+                walk,
+                target,
+                child_path,
+                depth + 1,
+                inner_pointer,
+                joined,
+                definition,
+                frozenset(),
+                walk.options[walk.by_path[child_path]].anchor,
+            )
+            continue
         walk.segments[child_path] = (*base, suffix[1:] if suffix.startswith(".") else suffix)
         # A leaf is shown in full wherever it is used; only a definition with options of its
         # own is shown once and linked to.
         has_children = next(_children(target.node), None) is not None
-        same_as = (target.shown(walk.expanded) or "") if has_children else ""
+        same_as = (target.first_shown(walk.expanded) or "") if has_children else ""
         option = make_option(
             walk, child_path, target, required, depth, line, joined, same_as, definition
         )
         walk.by_path[child_path] = len(walk.options)
         walk.options.append(option)
-        if same_as:
-            continue  # recursion, or a definition already shown in full: linked, not repeated
-        target.mark(walk.expanded, option.anchor)
-        walk_children(
-            walk,
-            target.node,
-            target.resolver,
-            child_path,
-            depth + 1,
-            inner_pointer,
-            "",
-            definition,
-            frozenset(),
-        )
+        if not same_as:  # else: recursion, or a definition already shown in full, linked
+            _expand(
+                walk,
+                target,
+                child_path,
+                depth + 1,
+                inner_pointer,
+                "",
+                definition,
+                frozenset(),
+                option.anchor,
+            )
+
+
+def _expand(
+    walk: Walk,
+    target: Resolved,
+    path: str,
+    depth: int,
+    pointer: Pointer | None,
+    condition: str,
+    definition: bool,
+    stack: frozenset[str],
+    anchor: str,
+) -> None:
+    """Walk a target's options at `path`; a definition its `$ref` chain leads to that is shown
+    elsewhere already is linked to, and only what is written beside the `$ref` is walked."""
+    inner = target.shown(walk.expanded)
+    target.mark(walk.expanded, anchor)
+    node = target.node
+    if inner is not None:
+        _link(walk, path, inner, whole=False)
+        node, pointer = target.extra, None
+    walk_children(walk, node, target.resolver, path, depth, pointer, condition, definition, stack)
 
 
 def _anchor_for(walk: Walk, path: str) -> str:

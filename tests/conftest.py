@@ -1,0 +1,186 @@
+"""Shared fixtures: the sample copied into a temporary folder, configs written by tests, git
+repos with their own identity, tarballs, and the command line run in and out of process."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+from generator.collect import collect
+from generator.config import load_config
+from generator.generate import generate
+from generator.model import Model
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SAMPLE_PARTS = ("schemas", "examples", "pipeline-docs.yml", "mkdocs.yml", "docs")
+NEXUS = "https://nexus.example.com/repository/k8s-bundles/"
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@tests.example",
+    "GIT_COMMITTER_NAME": "Test Committer",
+    "GIT_COMMITTER_EMAIL": "committer@tests.example",
+}
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every git command a test (or the code under test) runs has a known identity."""
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` with the tests' identity; fail the test on error."""
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_IDENTITY, "LC_ALL": "C"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"git {' '.join(args)} failed: {done.stderr}"
+    return done.stdout
+
+
+def git_init(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "--quiet", "--initial-branch", "main")
+    return path
+
+
+def git_commit(path: Path, message: str) -> str:
+    """Commit everything in the work tree; return the commit id."""
+    git(path, "add", "--all")
+    git(path, "commit", "--quiet", "--message", message)
+    return git(path, "rev-parse", "HEAD").strip()
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a text file (dedented), making its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def make_config(tmp_path: Path, name: str = "pipeline-docs.yml", **keys: Any) -> Path:
+    """A pipeline-docs config in `tmp_path` with these keys (a title and a cache in tmp)."""
+    data = {"title": "Test pipeline", "cache": ".cache", **keys}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def copy_sample(dest: Path) -> Path:
+    """The bundled sample's inputs copied into `dest`; returns its pipeline-docs.yml."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in SAMPLE_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part)
+        else:
+            shutil.copy2(source, dest / part)
+    return dest / "pipeline-docs.yml"
+
+
+def tarball(
+    members: dict[str, bytes] | None = None, extra: tuple[tarfile.TarInfo, ...] = ()
+) -> bytes:
+    """A tar.gz made in memory of regular files (name -> bytes) and any other members."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        for name, data in (members or {}).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info in extra:
+            tar.addfile(info)
+    return raw.getvalue()
+
+
+def deployment_yaml(name: str, image: str, labels: dict[str, str] | None = None) -> str:
+    """A minimal Kubernetes Deployment as YAML text."""
+    document = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": name, **(labels or {})}},
+        "spec": {
+            "replicas": 2,
+            "template": {"spec": {"containers": [{"name": name, "image": image}]}},
+        },
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def invoke(*args: str) -> Result:
+    """The command line, in process; stdout and stderr kept apart."""
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m generator ARGS` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_IDENTITY, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def sample_config(tmp_path: Path) -> Path:
+    """A private copy of the sample, for tests that edit it."""
+    return copy_sample(tmp_path / "sample")
+
+
+@pytest.fixture(scope="session")
+def shared_sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One copy of the sample for every test that only reads it (its env repos made once)."""
+    config = copy_sample(tmp_path_factory.mktemp("shared") / "sample")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in GIT_IDENTITY.items():
+            patch.setenv(name, value)
+        collect(load_config(config))  # makes the sample's env repos under its cache
+        yield config
+
+
+@pytest.fixture(scope="session")
+def sample_model(shared_sample: Path) -> Model:
+    return collect(load_config(shared_sample))
+
+
+@pytest.fixture(scope="session")
+def sample_pages(shared_sample: Path, sample_model: Model) -> dict[str, str]:
+    return generate(load_config(shared_sample), sample_model)
+
+
+@pytest.fixture(scope="session")
+def built_sample_site(shared_sample: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The sample's site, built once by `pipeline-docs build` (a real, strict MkDocs build)."""
+    site = shared_sample.parent.parent / "site"
+    done = run_cli(
+        "build", "--config", str(shared_sample), "--site-dir", str(site), cwd=shared_sample.parent
+    )
+    return done, site
