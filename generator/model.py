@@ -122,6 +122,18 @@ class Input:
     examples: tuple[Any, ...] = ()
     pitfalls: tuple[Pitfall, ...] = ()
     line: int | None = None
+    rules: bool = False  # GitLab: options or defaults that depend on other inputs
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output or a secret of a GitHub action or reusable workflow."""
+
+    name: str
+    anchor: str
+    description: str = ""
+    required: bool = False
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,10 @@ class Template:
     summary: str
     inputs: tuple[Input, ...]
     jobs: tuple[str, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    secrets: tuple[Output, ...] = ()
+    runs: str = ""  # GitHub action: `runs.using` (composite, node20, docker)
+    name: str = ""  # how it is included: the GitLab component's name, the action's path
 
 
 @dataclass(frozen=True)

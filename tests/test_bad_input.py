@@ -376,7 +376,7 @@ def test_a_helm_template_is_skipped_with_an_info_finding(tmp_path: Path) -> None
 
 
 def test_a_real_world_repo_with_a_helm_chart_and_plain_manifests(tmp_path: Path) -> None:
-    demo = CORPUS / "envrepos" / "GoogleCloudPlatform__microservices-demo"
+    demo = (CORPUS / "envrepos" / "GoogleCloudPlatform__microservices-demo").resolve()
     config = make_config(tmp_path, environments=[{"name": "demo", "repo": str(demo)}])
     model: Model = collect(load_config(config))
     skipped = {f.file for f in model.findings if f.rule == "envrepo/skipped-template"}

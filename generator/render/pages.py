@@ -14,7 +14,7 @@ from .jinja import make_environment, relative
 WHATS_NEW = 5
 
 
-def _usage(template: Template) -> str:
+def _usage(template: Template) -> Any:
     """A ready-to-copy snippet that includes the template with its mandatory inputs."""
     mandatory = {
         i.name: (i.examples[0] if i.examples else f"<{i.name}>")
@@ -23,15 +23,24 @@ def _usage(template: Template) -> str:
     }
     if template.kind == "gitlab":
         entry: dict[str, Any] = {
-            "component": f"$CI_SERVER_FQDN/<group>/<project>/{template.id}@<version>"
+            "component": f"$CI_SERVER_FQDN/<group>/<project>/{template.name}@<version>"
         }
         if mandatory:
             entry["inputs"] = mandatory
-        return json.dumps({"include": [entry]})
-    step: dict[str, Any] = {"uses": f"<owner>/<repo>/{template.id}@<ref>"}
+        return {"include": [entry]}
+    if template.kind == "github-workflow":
+        job: dict[str, Any] = {"uses": f"<owner>/<repo>/{template.name}@<ref>"}
+        if mandatory:
+            job["with"] = mandatory
+        secrets = {s.name: f"${{{{ secrets.{s.name} }}}}" for s in template.secrets if s.required}
+        if secrets:
+            job["secrets"] = secrets
+        return {"jobs": {template.id.rsplit("/", 1)[-1]: job}}
+    where = f"/{template.name}" if template.name else ""
+    step: dict[str, Any] = {"uses": f"<owner>/<repo>{where}@<ref>"}
     if mandatory:
         step["with"] = mandatory
-    return json.dumps(step)
+    return {"steps": [step]}
 
 
 class _Site:
@@ -67,7 +76,7 @@ def render_pages(model: Model) -> dict[str, str]:
             paths.template_page(template.id),
             "template.md.j2",
             template=template,
-            usage=json.loads(_usage(template)),
+            usage=_usage(template),
         )
     site.add(paths.CATALOG, "catalog_index.md.j2")
     site.add(paths.SERVICES, "services_index.md.j2")

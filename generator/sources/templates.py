@@ -1,191 +1,276 @@
-"""CI templates: GitLab CI/CD components (`spec: inputs:`), GitHub actions and reusable workflows."""
+"""CI templates: GitLab CI/CD components (`spec: inputs:`), GitHub actions and reusable workflows.
+
+Neither format has room for examples or pitfalls, so a sidecar `<template>.docs.yml` may add a
+`summary` and, per input, `examples` and `pitfalls`.
+"""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..ids import anchor, template_id
-from ..model import Finding, Input, Pitfall, Severity, Template
-from ..yamlload import Document, YamlError, as_dict, as_list, load_documents, load_one, read_text
+from ..model import Finding, Input, Output, Pitfall, Severity, Template
+from ..yamlload import (
+    Document,
+    YamlError,
+    as_dict,
+    as_list,
+    load_documents,
+    load_one,
+    read_text,
+)
 
 TEMPLATE_SUFFIXES = (".yml", ".yaml")
-_INTERPOLATION = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)")
+SIDECAR_SUFFIXES = (".docs.yml", ".docs.yaml")
+_GITLAB_USE = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)")
+_GITHUB_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_GITHUB_USE = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)")
+_GITLAB_KEYWORDS = {
+    "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+    "before_script", "after_script", "spec", "pages",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One template file as read: where it is, its text and its YAML documents."""
+
+    path: Path
+    display: str
+    text: str
+    documents: list[Document]
+    side: dict[str, Any]
+
+
+def _is_github_workflow_file(relative: PurePosixPath) -> bool:
+    return ".github" in relative.parts and "workflows" in relative.parts
 
 
 def template_files(root: Path) -> list[Path]:
-    """Template files under `root` (or `root` itself), sidecars left out."""
+    """Template files under `root` (or `root` itself): sidecars and hidden folders left out,
+    but for GitHub's `.github/workflows`."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         return []
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and p.suffix in TEMPLATE_SUFFIXES
-        and not p.name.endswith((".docs.yml", ".docs.yaml"))
-        and not any(
-            part.startswith(".") and part not in (".github",) for part in p.parts[len(root.parts) :]
-        )
-    )
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = PurePosixPath(path.relative_to(root).as_posix())
+        hidden = [p for p in relative.parts[:-1] if p.startswith(".")]
+        if not path.is_file() or path.suffix not in TEMPLATE_SUFFIXES:
+            continue
+        if path.name.endswith(SIDECAR_SUFFIXES) or path.name.startswith("."):
+            continue
+        if hidden and not _is_github_workflow_file(relative):
+            continue
+        found.append(path)
+    return found
 
 
 def _pitfalls(raw: Any) -> tuple[Pitfall, ...]:
-    if not isinstance(raw, list):
-        return ()
     return tuple(
-        Pitfall(
-            "danger" if item.get("severity") == "danger" else "warning", str(item.get("text", ""))
-        )
-        for item in raw
+        Pitfall("danger" if item.get("severity") == "danger" else "warning", str(item["text"]))
+        for item in as_list(raw)
         if isinstance(item, dict) and item.get("text")
     )
 
 
 def _sidecar(path: Path, display: str) -> tuple[dict[str, Any], list[Finding]]:
-    side = path.with_name(path.stem + ".docs.yml")
-    if not side.is_file():
-        return {}, []
-    try:
-        text = read_text(
-            side, display.rsplit("/", 1)[0] + "/" + side.name if "/" in display else side.name
-        )
-    except YamlError as error:
-        return {}, [error.finding]
-    document, findings = load_one(text, side.name)
-    data = document.data if document is not None and isinstance(document.data, dict) else {}
-    return data, findings
+    stem = path.name.rsplit(".", 1)[0]
+    for suffix in SIDECAR_SUFFIXES:
+        side = path.with_name(stem + suffix)
+        if side.is_file():
+            shown = str(PurePosixPath(display).with_name(side.name))
+            try:
+                document, findings = load_one(read_text(side, shown), shown)
+            except YamlError as error:
+                return {}, [error.finding]
+            return as_dict(document.data if document else None), findings
+    return {}, []
 
 
-def _gitlab_inputs(spec: Document, side: dict[str, Any]) -> tuple[list[Input], list[Finding]]:
-    raw = spec.get(("spec", "inputs"))
-    inputs: list[Input] = []
-    extras = as_dict(side.get("inputs"))
-    if not isinstance(raw, dict):
-        return inputs, []
-    for name, body in raw.items():
-        body = as_dict(body)
-        extra = as_dict(extras.get(name))
-        options = as_list(body.get("options"))
-        examples = as_list(extra.get("examples"))
-        inputs.append(
-            Input(
-                name=str(name),
-                anchor=anchor(str(name), "input-"),
-                type=str(body.get("type", "string")),
-                required="default" not in body,
-                default=body.get("default"),
-                has_default="default" in body,
-                description=str(body.get("description") or ""),
-                options=tuple(options),
-                regex=str(body.get("regex") or ""),
-                examples=tuple(examples),
-                pitfalls=_pitfalls(extra.get("pitfalls")),
-                line=spec.line(("spec", "inputs", name)),
-            )
-        )
-    return inputs, []
-
-
-def _read_gitlab(
-    path: Path, display: str, documents: list[Document], side: dict[str, Any]
-) -> tuple[Template | None, list[Finding]]:
-    spec = (
-        documents[0]
-        if documents and isinstance(documents[0].data, dict) and "spec" in documents[0].data
-        else None
+def _input(
+    name: str, body: dict[str, Any], extra: dict[str, Any], line: int | None, github: bool
+) -> Input:
+    required = body.get("required") is True if github else "default" not in body
+    return Input(
+        name=name,
+        anchor=anchor(name, "input-"),
+        type=str(body.get("type") or "string"),
+        required=required,
+        default=body.get("default"),
+        has_default="default" in body,
+        description=str(body.get("description") or ""),
+        options=tuple(as_list(body.get("options"))),
+        regex=str(body.get("regex") or ""),
+        deprecated_message=str(body.get("deprecationMessage") or ""),
+        examples=tuple(as_list(extra.get("examples"))),
+        pitfalls=_pitfalls(extra.get("pitfalls")),
+        line=line,
+        rules=bool(body.get("rules")),
     )
-    inputs, findings = _gitlab_inputs(spec, side) if spec else ([], [])
-    body_docs = documents[1:] if spec else documents
-    jobs = sorted(
-        {
-            str(key)
-            for doc in body_docs
-            if isinstance(doc.data, dict)
-            for key, value in doc.data.items()
-            if isinstance(value, dict)
-            and not str(key).startswith(".")
-            and key not in _GITLAB_KEYWORDS
-        }
+
+
+def _outputs(document: Document, base: tuple[str, ...], prefix: str) -> tuple[Output, ...]:
+    raw = document.get(base)
+    return tuple(
+        Output(
+            name=str(name),
+            anchor=anchor(str(name), prefix),
+            description=str(as_dict(body).get("description") or ""),
+            required=as_dict(body).get("required") is True,
+            line=document.line((*base, name)),
+        )
+        for name, body in as_dict(raw).items()
     )
-    summary = str(side.get("summary") or (spec.get(("spec", "description")) if spec else "") or "")
+
+
+def _read_gitlab(source: _Source) -> Template:
+    first = source.documents[0] if source.documents else None
+    spec = first if first is not None and "spec" in as_dict(first.data) else None
+    extras = as_dict(source.side.get("inputs"))
+    inputs = []
+    if spec is not None:
+        for name, body in as_dict(spec.get(("spec", "inputs"))).items():
+            line = spec.line(("spec", "inputs", name))
+            inputs.append(_input(str(name), as_dict(body), as_dict(extras.get(name)), line, False))
+    body_docs = source.documents[1:] if spec is not None else source.documents
+    jobs = sorted({
+        str(key)
+        for doc in body_docs
+        for key, value in as_dict(doc.data).items()
+        if isinstance(value, dict) and not str(key).startswith(".") and key not in _GITLAB_KEYWORDS
+    })  # fmt: skip
+    summary = source.side.get("summary") or (spec.get(("spec", "description")) if spec else "")
+    return Template("", source.display, "gitlab", str(summary or ""), tuple(inputs), tuple(jobs))
+
+
+def _read_github(source: _Source, workflow: bool) -> Template:
+    document = source.documents[0]
+    data = as_dict(document.data)
+    extras = as_dict(source.side.get("inputs"))
+    base: tuple[str, ...] = ("on", "workflow_call") if workflow else ()
+    inputs = tuple(
+        _input(str(name), as_dict(body), as_dict(extras.get(name)),
+               document.line((*base, "inputs", name)), True)
+        for name, body in as_dict(document.get((*base, "inputs"))).items()
+    )  # fmt: skip
+    summary = source.side.get("summary") or data.get("description") or data.get("name") or ""
     return Template(
-        template_id_placeholder(), display, "gitlab", summary, tuple(inputs), tuple(jobs)
-    ), findings
+        id="",
+        file=source.display,
+        kind="github-workflow" if workflow else "github-action",
+        summary=str(summary),
+        inputs=inputs,
+        jobs=tuple(sorted(str(j) for j in as_dict(data.get("jobs")))) if workflow else (),
+        outputs=_outputs(document, (*base, "outputs"), "output-"),
+        secrets=_outputs(document, (*base, "secrets"), "secret-") if workflow else (),
+        runs=str(as_dict(data.get("runs")).get("using") or ""),
+    )
 
 
-_GITLAB_KEYWORDS = {
-    "default",
-    "include",
-    "stages",
-    "variables",
-    "workflow",
-    "image",
-    "services",
-    "cache",
-    "before_script",
-    "after_script",
-    "spec",
-}
+def _triggers(data: dict[str, Any]) -> set[str]:
+    on = data.get("on")
+    if isinstance(on, str):
+        return {on}
+    if isinstance(on, list):
+        return {str(t) for t in on}
+    return {str(t) for t in as_dict(on)}
 
 
-def template_id_placeholder() -> str:
-    return ""
+def _used(template: Template, text: str) -> dict[str, list[int]]:
+    """Each input name used in the template's body, with the lines it is used on."""
+    uses: dict[str, list[int]] = {}
+    if template.kind == "gitlab":
+        for number, line in enumerate(text.splitlines(), start=1):
+            for name in _GITLAB_USE.findall(line):
+                uses.setdefault(name, []).append(number)
+        return uses
+    for match in _GITHUB_EXPRESSION.finditer(text):
+        number = text.count("\n", 0, match.start()) + 1
+        for name in _GITHUB_USE.findall(match.group(1)):
+            uses.setdefault(name.lower(), []).append(number)
+    return uses
 
 
-def _read_github(
-    document: Document, display: str, side: dict[str, Any]
-) -> tuple[Template | None, list[Finding]]:
-    data = document.data
-    extras = as_dict(side.get("inputs"))
-    trigger = data.get("on")  # the loader keeps `on` as written, not YAML 1.1's `true`
-    base: tuple[str, ...]
-    if isinstance(trigger, dict) and isinstance(trigger.get("workflow_call"), dict):
-        kind, base = "github-workflow", ("on", "workflow_call", "inputs")
-        raw = trigger["workflow_call"].get("inputs")
-    else:
-        kind, base = "github-action", ("inputs",)
-        raw = data.get("inputs")
-    inputs: list[Input] = []
-    for name, body in as_dict(raw).items():
-        body = as_dict(body)
-        extra = as_dict(extras.get(name))
-        examples = as_list(extra.get("examples"))
-        required = body.get("required") is True
-        inputs.append(
-            Input(
-                name=str(name),
-                anchor=anchor(str(name), "input-"),
-                type=str(body.get("type", "string")),
-                required=required,
-                default=body.get("default"),
-                has_default="default" in body,
-                description=str(body.get("description") or ""),
-                options=tuple(body.get("options") or ())
-                if isinstance(body.get("options"), list)
-                else (),
-                deprecated_message=str(body.get("deprecationMessage") or ""),
-                examples=tuple(examples),
-                pitfalls=_pitfalls(extra.get("pitfalls")),
-                line=document.line((*base, name)),
-            )
-        )
-    summary = str(side.get("summary") or data.get("description") or data.get("name") or "")
-    return Template("", display, kind, summary, tuple(inputs)), []
+def _finding(rule: str, level: Severity, template: Template, line: int | None, message: str,
+             hint: str) -> Finding:  # fmt: skip
+    return Finding(rule, level, template.file, line, message, hint)
 
 
-def _is_github(path: Path, data: Any) -> bool:
-    if not isinstance(data, dict):
-        return False
-    if path.name in ("action.yml", "action.yaml"):
-        return True
-    return "jobs" in data and ("on" in data or True in data)
+def _value_findings(template: Template, item: Input) -> list[Finding]:
+    """A default must be one of the options and match the regex (GitLab refuses it otherwise)."""
+    findings = []
+    if item.has_default and item.options and item.default not in item.options:
+        findings.append(_finding(
+            "template/invalid-default", Severity.ERROR, template, item.line,
+            f"default {item.default!r} of input {item.name!r} is not one of its options",
+            "make the default one of `options`, or add it to them",
+        ))  # fmt: skip
+    if item.regex and item.has_default and isinstance(item.default, str) and item.default:
+        try:
+            matches = re.search(item.regex.strip("/"), item.default) is not None
+        except re.error as error:
+            findings.append(_finding(
+                "template/invalid-regex", Severity.ERROR, template, item.line,
+                f"regex of input {item.name!r} does not compile: {error}", "fix the `regex`",
+            ))  # fmt: skip
+            return findings
+        if not matches:
+            findings.append(_finding(
+                "template/invalid-default", Severity.ERROR, template, item.line,
+                f"default {item.default!r} of input {item.name!r} does not match its regex",
+                "fix the default or the `regex`",
+            ))  # fmt: skip
+    return findings
+
+
+def input_findings(template: Template, text: str) -> list[Finding]:
+    """Inputs without description, used but undeclared, declared but unused, bad defaults."""
+    findings: list[Finding] = []
+    github = template.kind != "gitlab"
+    declared = {(i.name.lower() if github else i.name): i for i in template.inputs}
+    uses = _used(template, text)
+    for item in template.inputs:
+        if not item.description.strip():
+            findings.append(_finding(
+                "template/missing-description", Severity.ERROR, template, item.line,
+                f"input {item.name!r} of {template.id} has no description",
+                "add a `description` saying what the input does and when to set it",
+            ))  # fmt: skip
+        findings += _value_findings(template, item)
+    for name, lines in sorted(uses.items()):
+        if name not in declared:
+            for line in lines:
+                findings.append(_finding(
+                    "template/undeclared-input", Severity.ERROR, template, line,
+                    f"input {name!r} is used but not declared",
+                    f"declare `{name}` among the inputs, or fix the name",
+                ))  # fmt: skip
+    # A JavaScript or Docker action reads its inputs in code, out of sight of this check.
+    if template.kind == "github-action" and template.runs != "composite":
+        return findings
+    for key, item in declared.items():
+        if key not in uses:
+            findings.append(_finding(
+                "template/unused-input", Severity.WARNING, template, item.line,
+                f"input {item.name!r} is declared but never used",
+                "use it in the template, or remove it so nobody sets it for nothing",
+            ))  # fmt: skip
+    return findings
+
+
+def _component_name(tid: str) -> str:
+    """How GitLab names a component: `templates/x.yml` and `templates/x/template.yml` are `x`."""
+    name = tid.removesuffix("/template")
+    return name.split("templates/", 1)[1] if "templates/" in f"{name}" else name
 
 
 def read_template(path: Path, root: Path, display: str) -> tuple[Template | None, list[Finding]]:
-    """One template file, or None (with findings) when it cannot be read."""
+    """One template file, or None (with findings) when it is no template or cannot be read."""
     try:
         text = read_text(path, display)
     except YamlError as error:
@@ -193,78 +278,48 @@ def read_template(path: Path, root: Path, display: str) -> tuple[Template | None
     documents, findings = load_documents(text, display)
     if any(f.rule == "yaml/parse-error" for f in findings):
         return None, [
-            Finding("template/invalid-yaml", Severity.ERROR, f.file, f.line, f.message, f.hint)
-            if f.rule == "yaml/parse-error"
-            else f
+            replace(f, rule="template/invalid-yaml") if f.rule == "yaml/parse-error" else f
             for f in findings
         ]
     side, side_findings = _sidecar(path, display)
+    source = _Source(path, display, text, documents, side)
     findings.extend(side_findings)
-    if documents and _is_github(path, documents[0].data):
-        template, found = _read_github(documents[0], display, side)
+    first = as_dict(documents[0].data) if documents else {}
+    relative = (
+        PurePosixPath(path.relative_to(root).as_posix()) if path.is_relative_to(root) else None
+    )
+    if path.name in ("action.yml", "action.yaml"):
+        template = _read_github(source, workflow=False)
+    elif "workflow_call" in _triggers(first):
+        template = _read_github(source, workflow=True)
+    elif relative is not None and _is_github_workflow_file(relative):
+        return None, findings  # a workflow of the repo itself, not one to call
     elif documents:
-        template, found = _read_gitlab(path, display, documents, side)
+        template = _read_gitlab(source)
     else:
         return None, findings
-    findings.extend(found)
-    if template is None:
-        return None, findings
     tid = template_id(path, root)
-    template = Template(
-        tid, template.file, template.kind, template.summary, template.inputs, template.jobs
-    )
-    findings.extend(_input_findings(template, text))
+    if template.kind == "gitlab":
+        name = _component_name(tid)
+    elif template.kind == "github-action":  # the folder under the repo root; "" at the root
+        name = relative.parent.as_posix().strip(".") if relative is not None else ""
+    else:
+        name = relative.as_posix() if relative is not None else path.name
+    template = replace(template, id=tid, name=name)
+    findings.extend(input_findings(template, text))
     return template, findings
 
 
-def _input_findings(template: Template, text: str) -> list[Finding]:
-    findings = []
-    for item in template.inputs:
-        if not item.description.strip():
-            findings.append(
-                Finding(
-                    "template/missing-description",
-                    Severity.ERROR,
-                    template.file,
-                    item.line,
-                    f"input {item.name!r} of {template.id} has no description",
-                    "add a `description` saying what the input does",
-                )
-            )
-    if template.kind == "gitlab":
-        declared = {i.name for i in template.inputs}
-        for number, line in enumerate(text.splitlines(), start=1):
-            for name in _INTERPOLATION.findall(line):
-                if name not in declared:
-                    findings.append(
-                        Finding(
-                            "template/undeclared-input",
-                            Severity.ERROR,
-                            template.file,
-                            number,
-                            f"input {name!r} is used but not declared in spec:inputs",
-                            f"declare `{name}` under `spec: inputs:` or fix the name",
-                        )
-                    )
-    return findings
-
-
 def read_templates(roots: tuple[Path, ...], display: Any) -> tuple[list[Template], list[Finding]]:
-    """Every template under the configured folders."""
+    """Every template under the configured folders, by id."""
     templates: list[Template] = []
     findings: list[Finding] = []
     for root in roots:
         if not root.exists():
-            findings.append(
-                Finding(
-                    "config/missing-path",
-                    Severity.ERROR,
-                    display(root),
-                    None,
-                    "templates folder does not exist",
-                    "fix `templates:` in the config",
-                )
-            )
+            findings.append(Finding(
+                "config/missing-path", Severity.ERROR, display(root), None,
+                "templates folder does not exist", "fix `templates:` in the config",
+            ))  # fmt: skip
             continue
         base = root if root.is_dir() else root.parent
         for path in template_files(root):
