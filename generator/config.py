@@ -47,6 +47,7 @@ class EnvironmentConfig:
     repo: str
     ref: str | None = None
     web: str | None = None
+    path: str | None = None  # only this folder of the repo (an overlay, a cluster's folder)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         schemas=resolve(data.get("schemas")),
         templates=tuple(root / t for t in templates),
         environments=tuple(
-            EnvironmentConfig(e["name"], e["repo"], e.get("ref"), e.get("web"))
+            EnvironmentConfig(e["name"], e["repo"], e.get("ref"), e.get("web"), e.get("path"))
             for e in data.get("environments", [])
         ),
         mirrors=tuple(

@@ -183,6 +183,11 @@ class Deployment:
     replicas: int | None = None
     verified: bool | None = None  # sha256 checked: True ok, False mismatch, None no digest
     problem: str = ""  # why the facts are incomplete: "unreadable", "sha256 mismatch"
+    namespace: str = ""
+    cpu: float | None = None  # cores requested, all replicas together
+    memory: int | None = None  # bytes requested, all replicas together
+    chart: str = ""  # what a GitOps object deploys: a Helm chart, a path, a repository
+    note: str = ""  # e.g. an ApplicationSet's generators, not expanded
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,6 @@ def text(value: Any) -> str:
 
 def code(value: Any) -> str:
     """A value as an inline code span: literal, safe in tables (Markdown escapes its HTML)."""
-    if value is None:
-        return ""
     shown = (
         value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     )

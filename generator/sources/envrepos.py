@@ -1,9 +1,15 @@
-"""Env repos: what each environment runs, from `environment.yml` bundles and raw manifests."""
+"""Env repos: what each environment runs.
+
+Our own layout is `environment.yml` (bundle URLs) plus a folder of raw manifests. Any other repo
+is read as GitOps repos out there are written: Kustomize overlays rendered from their roots,
+plain workloads, Flux and Argo CD objects. Helm chart templates are not YAML and are skipped
+with a finding.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -14,8 +20,9 @@ from ..model import Deployment, Environment, Finding, Severity
 from ..yamlload import MAX_FILE_BYTES, Document, as_list, load_documents, load_one
 from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
 from .gitrepo import RepoError, RepoView, is_url, open_repo
+from .kustomize import KUSTOMIZATION_FILES, Kustomizations, is_kustomization
 from .owners import CODEOWNERS_PLACES, CodeOwners, Owners
-from .workloads import Workload, image_tag, workload_from
+from .workloads import NAME_LABEL, Workload, image_parts, image_tag, workload_from
 
 ENVIRONMENT_FILE = "environment.yml"
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -30,6 +37,8 @@ class _Context:
     codeowners: CodeOwners
     schema: dict[str, Any]
     findings: list[Finding]
+    parsed: dict[str, list[Document]] = field(default_factory=dict)
+    env_file: str = ENVIRONMENT_FILE  # where environment.yml is, under `path` when set
 
     def display(self, name: str) -> str:
         if is_url(self.env.repo):
@@ -53,6 +62,12 @@ class _Context:
             return found, "CODEOWNERS"
         return None, ""
 
+    def documents(self, name: str) -> list[Document]:
+        """The YAML documents of one file of the repo, read once."""
+        if name not in self.parsed:
+            self.parsed[name] = _read_documents(self, name)
+        return self.parsed[name]
+
 
 def _codeowners(view: RepoView) -> CodeOwners:
     for place in CODEOWNERS_PLACES:
@@ -64,7 +79,11 @@ def _codeowners(view: RepoView) -> CodeOwners:
     return CodeOwners()
 
 
-def _documents(ctx: _Context, name: str) -> list[Document]:
+def _is_helm_template(name: str, text: str) -> bool:
+    return "{{" in text and ("/templates/" in f"/{name}" or "{{ ." in text or "{{- " in text)
+
+
+def _read_documents(ctx: _Context, name: str) -> list[Document]:
     shown = ctx.display(name)
     try:
         text = ctx.view.read(name, MAX_FILE_BYTES).decode("utf-8")
@@ -73,56 +92,82 @@ def _documents(ctx: _Context, name: str) -> list[Document]:
             Finding("envrepo/unreadable-file", Severity.WARNING, shown, None, str(error))
         )
         return []
-    if "{{" in text and ("/templates/" in f"/{name}" or "{{ ." in text or "{{- " in text):
-        ctx.findings.append(
-            Finding(
-                "envrepo/skipped-template",
-                Severity.INFO,
-                shown,
-                None,
-                "Helm chart template skipped: it is not YAML until rendered",
-                "nothing to do; deploy the chart through a HelmRelease or a bundle to have it cataloged",
-            )
-        )
+    if _is_helm_template(name, text):
+        ctx.findings.append(Finding(
+            "envrepo/skipped-template", Severity.INFO, shown, None,
+            "Helm chart template skipped: it is not YAML until rendered",
+            "deploy the chart through a HelmRelease, an Application or a bundle to have it cataloged",
+        ))  # fmt: skip
         return []
     documents, found = load_documents(text, shown)
     ctx.findings.extend(found)
     return documents
 
 
-def _bundle_entries(ctx: _Context, document: Document) -> list[tuple[str, str | None, int]]:
+def _bundle_entries(document: Document) -> list[tuple[str, str | None, int]]:
     entries: list[tuple[str, str | None, int]] = []
-    raw = document.get(("bundles",))
-    for index, item in enumerate(as_list(raw)):
+    for index, item in enumerate(as_list(document.get(("bundles",)))):
         line = document.line(("bundles", index))
         if isinstance(item, str):
             entries.append((item, None, line))
         elif isinstance(item, dict) and isinstance(item.get("url"), str):
-            digest = item.get("sha256")
-            entries.append((item["url"], str(digest).lower() if digest else None, line))
+            digest = document.text(("bundles", index, "sha256"))
+            entries.append((item["url"], digest.lower() if digest else None, line))
     return entries
 
 
 def _validate(ctx: _Context, document: Document) -> None:
-    validator_cls = jsonschema.validators.validator_for(
-        ctx.schema, default=jsonschema.Draft202012Validator
-    )
-    for error in validator_cls(ctx.schema).iter_errors(document.data):
+    cls = jsonschema.validators.validator_for(ctx.schema, default=jsonschema.Draft202012Validator)
+    for error in cls(ctx.schema).iter_errors(document.data):
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        ctx.findings.append(
-            Finding(
-                "config/invalid",
-                Severity.ERROR,
-                document.file,
-                document.line(tuple(error.absolute_path)),
-                f"{ENVIRONMENT_FILE} at {where}: {error.message[:300]}",
-                "fix the value so that it matches the environment schema",
-            )
-        )
+        ctx.findings.append(Finding(
+            "config/invalid", Severity.ERROR, document.file, document.line(tuple(error.absolute_path)),
+            f"{ENVIRONMENT_FILE} at {where}: {error.message[:300]}",
+            "fix the value so that it matches the environment schema",
+        ))  # fmt: skip
+
+
+def _totals(workloads: list[Workload]) -> tuple[float | None, int | None]:
+    """CPU cores and memory bytes requested by all replicas of these workloads."""
+    cpu: float | None = None
+    memory: int | None = None
+    for w in workloads:
+        count = w.replicas if w.replicas is not None else 1
+        if w.cpu is not None:
+            cpu = (cpu or 0) + w.cpu * count
+        if w.memory is not None:
+            memory = (memory or 0) + w.memory * count
+    return cpu, memory
+
+
+def _main_image(service: str, images: list[str]) -> str | None:
+    """The image that is the service's own: named after it, else the first."""
+    for image in images:
+        if image_parts(image)[0].rsplit("/", 1)[-1] == service:
+            return image
+    return images[0] if images else None
+
+
+def _version_mismatch(ctx: _Context, service: str, version: str | None, workloads: list[Workload],
+                      file: str, line: int | None) -> None:  # fmt: skip
+    """A version label that disagrees with the image tag or the bundle is a finding."""
+    labels = {w.version_text for w in workloads if w.version_text}
+    image = _main_image(service, [i for w in workloads for i in w.images])
+    tag = image_tag(image) if image else None
+    for label in sorted(labels):
+        other = version if version is not None and version != label else None
+        if other is None and tag is not None and tag != label and not tag.startswith("sha256:"):
+            other = tag
+        if other is not None:
+            ctx.findings.append(Finding(
+                "catalog/version-mismatch", Severity.WARNING, file, line,
+                f"{service}: label app.kubernetes.io/version is {label} but it runs {other}",
+                "update the version label when the image changes, or drop the label",
+            ))  # fmt: skip
 
 
 def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Deployment:
-    file = ctx.display(ENVIRONMENT_FILE)
+    file = ctx.display(ctx.env_file)
     data, found = fetch(url, ctx.config.mirrors, ctx.config.bundle_cache, file, line)
     ctx.findings.extend(found)
     verified: bool | None = None
@@ -133,81 +178,63 @@ def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Depl
             verified = sha256_of(data) == digest
             if not verified:
                 problem = "sha256 mismatch"
-                ctx.findings.append(
-                    Finding(
-                        "bundle/sha256-mismatch",
-                        Severity.ERROR,
-                        file,
-                        line,
-                        f"bundle {url} does not match its sha256: it changed since it was pinned",
-                        "find out who re-uploaded the tarball; pin the new digest only once it is trusted",
-                    )
-                )
+                ctx.findings.append(Finding(
+                    "bundle/sha256-mismatch", Severity.ERROR, file, line,
+                    f"bundle {url} does not match its sha256: it changed since it was pinned",
+                    "find out who re-uploaded the tarball; pin the new digest only once it is trusted",
+                ))  # fmt: skip
         bundle, found = read_bundle(data, url, file, line)
         ctx.findings.extend(found)
     guessed = url_facts(url)
-    labels = [w.labels for w in bundle.workloads] + [w.annotations for w in bundle.workloads]
-    names = sorted({w.labels.get("app.kubernetes.io/name", "") for w in bundle.workloads} - {""})
+    workloads = bundle.workloads
+    labels = [w.labels for w in workloads] + [w.annotations for w in workloads]
+    names = sorted({w.labels.get(NAME_LABEL, "") for w in workloads} - {""})
     service = (
         bundle.facts.get("service") or (names[0] if names else "") or guessed.get("service", url)
     )
-    versions = [w.version_text for w in bundle.workloads if w.version_text]
+    versions = [w.version_text for w in workloads if w.version_text]
     version = (
         bundle.facts.get("version") or (versions[0] if versions else None) or guessed.get("version")
     )
-    owner, source = ctx.owner(service, bundle.facts.get("owner"), labels, ENVIRONMENT_FILE)
+    owner, source = ctx.owner(service, bundle.facts.get("owner"), labels, ctx.env_file)
+    _version_mismatch(ctx, service, bundle.facts.get("version"), workloads, file, line)
+    cpu, memory = _totals(workloads)
     return Deployment(
-        service=service,
-        environment=ctx.env.name,
-        version=version,
-        owner=owner,
-        owner_source=source,
-        source="bundle",
-        file=file,
-        line=line,
-        bundle_url=url,
-        commit=bundle.facts.get("commit", ""),
+        service=service, environment=ctx.env.name, version=version, owner=owner, owner_source=source,
+        source="bundle", file=file, line=line, bundle_url=url, commit=bundle.facts.get("commit", ""),
         repository=bundle.facts.get("repository", ""),
-        images=tuple(sorted({i for w in bundle.workloads for i in w.images})),
-        kinds=tuple(sorted({w.kind for w in bundle.workloads})),
-        replicas=next((w.replicas for w in bundle.workloads if w.replicas is not None), None),
-        verified=verified,
-        problem=problem,
-    )
+        images=tuple(sorted({i for w in workloads for i in w.images})),
+        kinds=tuple(sorted({w.kind for w in workloads})),
+        replicas=next((w.replicas for w in workloads if w.replicas is not None), None),
+        verified=verified, problem=problem,
+        namespace=next((w.namespace for w in workloads if w.namespace), ""),
+        cpu=cpu, memory=memory,
+    )  # fmt: skip
 
 
 def _from_workloads(ctx: _Context, workloads: list[Workload]) -> list[Deployment]:
-    by_service: dict[str, list[Workload]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Workload]] = defaultdict(list)
     for workload in workloads:
-        by_service[workload.service].append(workload)
+        groups[(workload.service, workload.namespace)].append(workload)
     deployments = []
-    for service, group in sorted(by_service.items()):
+    for (service, namespace), group in sorted(groups.items()):
         first = group[0]
-        version = first.version_text or next(
-            (tag for w in group for i in w.images if (tag := image_tag(i))), None
-        )
-        relative = first.file
+        image = _main_image(service, [i for w in group for i in w.images])
+        version = first.version_text or first.version or (image_tag(image) if image else None)
+        relative = _relative(ctx, first.file)
         owner, source = ctx.owner(
-            service,
-            None,
-            [w.labels for w in group] + [w.annotations for w in group],
-            _relative(ctx, relative),
+            service, None, [w.labels for w in group] + [w.annotations for w in group], relative
         )
-        deployments.append(
-            Deployment(
-                service=service,
-                environment=ctx.env.name,
-                version=version,
-                owner=owner,
-                owner_source=source,
-                source="manifest",
-                file=first.file,
-                line=first.line,
-                images=tuple(sorted({i for w in group for i in w.images})),
-                kinds=tuple(sorted({w.kind for w in group})),
-                replicas=first.replicas,
-            )
-        )
+        _version_mismatch(ctx, service, None, group, first.file, first.line)
+        cpu, memory = _totals(group)
+        deployments.append(Deployment(
+            service=service, environment=ctx.env.name, version=version, owner=owner, owner_source=source,
+            source="manifest", file=first.file, line=first.line,
+            images=tuple(sorted({i for w in group for i in w.images})),
+            kinds=tuple(sorted({w.kind for w in group})),
+            replicas=first.replicas, namespace=namespace, cpu=cpu, memory=memory,
+            chart=first.source, note="; ".join(sorted({w.note for w in group if w.note})),
+        ))  # fmt: skip
     return deployments
 
 
@@ -216,24 +243,43 @@ def _relative(ctx: _Context, shown: str) -> str:
     return shown[len(prefix) :].lstrip("/") if shown.startswith(prefix) else shown
 
 
-def _manifest_files(ctx: _Context, folder: str | None) -> list[str]:
+def _yaml_files(ctx: _Context, folder: str | None) -> list[str]:
     files = ctx.view.files()
-    if folder is not None:
+    if folder:
         prefix = PurePosixPath(folder).as_posix().strip("/") + "/"
         files = [f for f in files if f.startswith(prefix)]
     return [
-        f
-        for f in files
-        if f.endswith(YAML_SUFFIXES)
-        and not PurePosixPath(f).name.startswith(".")
-        and f != ENVIRONMENT_FILE
-    ]
+        f for f in files
+        if (f.endswith(YAML_SUFFIXES) or PurePosixPath(f).name in KUSTOMIZATION_FILES)
+        and not any(part.startswith(".") for part in PurePosixPath(f).parts)
+        and f != ctx.env_file
+    ]  # fmt: skip
 
 
-def _workloads(ctx: _Context, files: list[str]) -> list[Workload]:
-    workloads = []
+def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
+    """Workloads under a folder: kustomizations rendered from their roots, other files as is.
+
+    Kustomizations anywhere in the repo are known, since an overlay may use bases elsewhere."""
+    everything = _yaml_files(ctx, None)
+    files = _yaml_files(ctx, folder) if folder else everything
+    kustomizations = {
+        name: docs[0]
+        for name in everything
+        if PurePosixPath(name).name in KUSTOMIZATION_FILES
+        and (docs := ctx.documents(name))
+        and is_kustomization(name, docs[0])
+    }
+    known = set(ctx.view.files())
+    known |= {str(parent) for name in known for parent in PurePosixPath(name).parents}
+    tree = Kustomizations(kustomizations, ctx.documents, ctx.display, known.__contains__)
+    workloads: list[Workload] = []
+    for root in tree.roots(folder or ""):
+        workloads += tree.render(root)
+    ctx.findings.extend(tree.findings)
     for name in files:
-        for document in _documents(ctx, name):
+        if name in tree.covered or name in kustomizations:
+            continue
+        for document in ctx.documents(name):
             workload = workload_from(document)
             if workload is not None:
                 workloads.append(workload)
@@ -248,36 +294,30 @@ def read_environment(
     try:
         view = open_repo(env.repo, env.ref, config.root, config.cache)
     except RepoError as error:
-        findings.append(
-            Finding(
-                "envrepo/unreadable",
-                Severity.ERROR,
-                env.repo if is_url(env.repo) else config.display(config.root / env.repo),
-                None,
-                f"environment {env.name}: {error}",
-                "check `repo` and `ref` of this environment in the config",
-            )
-        )
+        where = env.repo if is_url(env.repo) else config.display(config.root / env.repo)
+        findings.append(Finding(
+            "envrepo/unreadable", Severity.ERROR, where, None, f"environment {env.name}: {error}",
+            "check `repo` and `ref` of this environment in the config",
+        ))  # fmt: skip
         return Environment(env.name, env.repo), findings
     ctx = _Context(config, env, view, owners, _codeowners(view), schema, findings)
     deployments: list[Deployment] = []
-    if view.exists(ENVIRONMENT_FILE):
-        deployments.extend(_read_environment_file(ctx))
+    prefix = f"{env.path.strip('/')}/" if env.path else ""
+    if view.exists(prefix + ENVIRONMENT_FILE):
+        deployments.extend(_read_environment_file(ctx, prefix))
     else:
-        deployments.extend(_from_workloads(ctx, _workloads(ctx, _manifest_files(ctx, None))))
+        deployments.extend(_from_workloads(ctx, _manifests(ctx, env.path)))
     return Environment(
-        name=env.name,
-        repo=env.repo,
-        commit=view.commit,
-        commit_date=view.commit_date,
-        deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.file, d.line or 0))),
-    ), findings
+        name=env.name, repo=env.repo, commit=view.commit, commit_date=view.commit_date,
+        deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.namespace, d.file, d.line or 0))),
+    ), findings  # fmt: skip
 
 
-def _read_environment_file(ctx: _Context) -> list[Deployment]:
-    shown = ctx.display(ENVIRONMENT_FILE)
+def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
+    name = ctx.env_file = prefix + ENVIRONMENT_FILE
+    shown = ctx.display(name)
     try:
-        text = ctx.view.read(ENVIRONMENT_FILE, MAX_FILE_BYTES).decode("utf-8")
+        text = ctx.view.read(name, MAX_FILE_BYTES).decode("utf-8")
     except (RepoError, OSError, UnicodeDecodeError) as error:
         ctx.findings.append(
             Finding("envrepo/unreadable-file", Severity.ERROR, shown, None, str(error))
@@ -289,9 +329,9 @@ def _read_environment_file(ctx: _Context) -> list[Deployment]:
         return []
     _validate(ctx, document)
     deployments = [
-        _from_bundle(ctx, url, digest, line) for url, digest, line in _bundle_entries(ctx, document)
+        _from_bundle(ctx, url, digest, line) for url, digest, line in _bundle_entries(document)
     ]
     folder = document.get(("manifests",))
     if isinstance(folder, str):
-        deployments.extend(_from_workloads(ctx, _workloads(ctx, _manifest_files(ctx, folder))))
+        deployments.extend(_from_workloads(ctx, _manifests(ctx, prefix + folder)))
     return deployments
