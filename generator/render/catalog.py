@@ -3,13 +3,17 @@ all read this, so they cannot disagree."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
-from ..model import Deployment, Model
+from ..model import Deployment, Finding, Model
 
 
-def _deployment(deployment: Deployment, state: str) -> dict[str, Any]:
+def _findings(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in findings]
+
+
+def _deployment(deployment: Deployment, state: str, findings: list[Finding]) -> dict[str, Any]:
     return {
         "environment": deployment.environment,
         "version": deployment.version,
@@ -25,9 +29,19 @@ def _deployment(deployment: Deployment, state: str) -> dict[str, Any]:
         "repository": deployment.repository or None,
         "images": list(deployment.images),
         "kinds": list(deployment.kinds),
+        "namespace": deployment.namespace or None,
         "replicas": deployment.replicas,
+        "cpu_requests": _round(deployment.cpu),
+        "memory_requests": deployment.memory,
+        "deploys": deployment.chart or None,
+        "note": deployment.note or None,
         "problem": deployment.problem or None,
+        "findings": _findings(findings),
     }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def _service_owner(deployments: list[Deployment]) -> tuple[str | None, str]:
@@ -42,10 +56,22 @@ def _service_owner(deployments: list[Deployment]) -> tuple[str | None, str]:
     return None, ""
 
 
+def _totals(deployments: list[Deployment]) -> dict[str, Any]:
+    cpu = [d.cpu for d in deployments if d.cpu is not None]
+    memory = [d.memory for d in deployments if d.memory is not None]
+    return {
+        "cpu_requests": _round(sum(cpu)) if cpu else None,
+        "memory_requests": sum(memory) if memory else None,
+    }
+
+
 def catalog_document(model: Model) -> dict[str, Any]:
     """Everything the catalog pages show, as plain data (sorted, deterministic)."""
     states = {(service, env): state for service, env, state in model.drift}
     teams = {team.id: team for team in model.teams}
+    by_place: dict[tuple[str | None, int | None], list[Finding]] = defaultdict(list)
+    for finding in model.findings:
+        by_place[(finding.file, finding.line)].append(finding)
     services: dict[str, list[Deployment]] = {}
     for env in model.environments:
         for deployment in env.deployments:
@@ -54,40 +80,35 @@ def catalog_document(model: Model) -> dict[str, Any]:
     for name in sorted(services):
         owner, source = _service_owner(services[name])
         team = teams.get(owner) if owner else None
-        service_docs.append(
-            {
-                "name": name,
-                # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
-                "owner": owner if owner in teams or not teams else None,
-                "declared_owner": owner,
-                "owner_source": source or None,
-                "team": None
-                if team is None
-                else {
-                    "id": team.id,
-                    "name": team.name,
-                    "contact": team.contact or None,
-                    "chat": team.chat or None,
-                    "oncall": team.oncall or None,
-                },
-                "deployments": [
-                    _deployment(d, states.get((name, d.environment), "")) for d in services[name]
-                ],
-            }
-        )
+        repositories = sorted({d.repository for d in services[name] if d.repository})
+        service_docs.append({
+            "name": name,
+            # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
+            "owner": owner if owner in teams or not teams else None,
+            "declared_owner": owner,
+            "owner_source": source or None,
+            "team": None if team is None else {
+                "id": team.id, "name": team.name, "contact": team.contact or None,
+                "chat": team.chat or None, "oncall": team.oncall or None,
+            },
+            "repository": repositories[-1] if repositories else None,
+            "deployments": [
+                _deployment(d, states.get((name, d.environment), ""), by_place.get((d.file, d.line), []))
+                for d in services[name]
+            ],
+        })  # fmt: skip
     team_docs = []
     for team in model.teams:
-        owned = sorted(str(s["name"]) for s in service_docs if s["owner"] == team.id)
-        team_docs.append(
-            {
-                "id": team.id,
-                "name": team.name,
-                "contact": team.contact or None,
-                "chat": team.chat or None,
-                "oncall": team.oncall or None,
-                "services": owned,
-            }
-        )
+        owned = [s for s in service_docs if s["owner"] == team.id]
+        mine = [d for s in owned for d in services[str(s["name"])]]
+        team_docs.append({
+            "id": team.id, "name": team.name, "contact": team.contact or None, "chat": team.chat or None,
+            "oncall": team.oncall or None, "services": [s["name"] for s in owned],
+            "totals": {
+                env.name: _totals([d for d in mine if d.environment == env.name])
+                for env in model.environments
+            },
+        })  # fmt: skip
     counts = Counter(f.severity.value for f in model.findings)
     return {
         "title": model.title,
@@ -98,6 +119,7 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "commit": env.commit or None,
                 "commit_date": env.commit_date or None,
                 "services": len(env.deployments),
+                "totals": _totals(list(env.deployments)),
             }
             for env in model.environments
         ],

@@ -114,6 +114,26 @@ def contact(value: Any) -> str:
     return href(value)
 
 
+def cpu(value: Any) -> str:
+    """CPU cores as Kubernetes writes them: `0.25` -> `250m`, `2.5` -> `2.5`."""
+    if value is None:
+        return ""
+    cores = float(value)
+    return f"{round(cores * 1000)}m" if cores < 1 else f"{cores:g}"
+
+
+def memory(value: Any) -> str:
+    """Bytes in binary units: `402653184` -> `384 MiB`."""
+    if value is None:
+        return ""
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if amount < 1024 or unit == "TiB":
+            return f"{amount:.0f} {unit}" if unit in ("B", "KiB", "MiB") else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return ""
+
+
 def make_environment() -> jinja2.Environment:
     """The environment rendering every page, with the filters above."""
     env = jinja2.Environment(
@@ -134,6 +154,8 @@ def make_environment() -> jinja2.Environment:
         href=href,
         contact=contact,
         first_sentence=first_sentence,
+        cpu=cpu,
+        memory=memory,
     )
     env.globals["usage"] = usage
     return env

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 from ..model import Model, Schema, Severity, Template
@@ -91,4 +92,7 @@ def render_pages(model: Model) -> dict[str, str]:
     site.add(paths.CHANGELOG, "changelog.md.j2")
     site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
     site.pages[paths.CATALOG_JSON] = json.dumps(site.catalog, indent=2, sort_keys=True) + "\n"
+    site.pages[paths.CATALOG_SCRIPT] = (
+        resources.files("generator.render").joinpath("assets/catalog.js").read_text("utf-8")
+    )
     return site.pages
