@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,22 @@ def _validate_files(config: Config) -> list[Finding]:
     return findings
 
 
+def first_seen(model: Model) -> dict[str, str]:
+    """When each version first appeared in any env repo's history: how commit hashes compare."""
+    seen: dict[str, str] = {}
+    for env in model.environments:
+        for change in env.history:
+            try:
+                when = datetime.fromisoformat(change.date).astimezone(UTC).isoformat()
+            except ValueError:
+                continue
+            if change.to_version and (
+                change.to_version not in seen or when < seen[change.to_version]
+            ):
+                seen[change.to_version] = when
+    return seen
+
+
 def collect(config: Config) -> Model:
     """Run every reader and analysis; return the model, findings sorted and policy applied."""
     findings: list[Finding] = []
@@ -128,7 +145,7 @@ def collect(config: Config) -> Model:
         teams=owners.teams,
         announcements=tuple(announcements),
     )
-    states, found = drift(model)
+    states, found = drift(model, first_seen(model))
     findings += found
     findings += owner_findings(model, config.owners is not None)
     return dataclasses.replace(model, drift=states, findings=tuple(apply_policy(findings, config)))

@@ -191,6 +191,21 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One change of a service's version in an environment, from its env repo's history."""
+
+    environment: str
+    service: str
+    from_version: str | None  # None: first deployed (or deployed again after a removal)
+    to_version: str | None  # None: removed
+    commit: str
+    author: str
+    date: str
+    message: str
+    merge_request: str = ""  # `group/project!123` or `#123`
+
+
+@dataclass(frozen=True)
 class Environment:
     """An environment as read from its repo."""
 
@@ -199,6 +214,8 @@ class Environment:
     commit: str = ""
     commit_date: str = ""
     deployments: tuple[Deployment, ...] = ()
+    history: tuple[Change, ...] = ()  # oldest first
+    web: str = ""  # the env repo's web URL, for links to commits and merge requests
 
 
 @dataclass(frozen=True)

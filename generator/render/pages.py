@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -36,7 +37,9 @@ def _usage(template: Template) -> Any:
         secrets = {s.name: f"${{{{ secrets.{s.name} }}}}" for s in template.secrets if s.required}
         if secrets:
             job["secrets"] = secrets
-        return {"jobs": {template.id.rsplit("/", 1)[-1]: job}}
+        # a job id is letters, digits, `-` and `_`, starting with a letter or `_`
+        job_id = re.sub(r"[^A-Za-z0-9_-]", "_", template.id.rsplit("/", 1)[-1])
+        return {"jobs": {job_id if job_id[:1].isalpha() else f"_{job_id}": job}}
     where = f"/{template.name}" if template.name else ""
     step: dict[str, Any] = {"uses": f"<owner>/<repo>{where}@<ref>"}
     if mandatory:

@@ -16,10 +16,11 @@ from typing import Any
 import jsonschema
 
 from ..config import Config, EnvironmentConfig
-from ..model import Deployment, Environment, Finding, Severity
+from ..model import Change, Deployment, Environment, Finding, Severity
 from ..yamlload import MAX_FILE_BYTES, Document, as_list, load_documents, load_one
 from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
 from .gitrepo import RepoError, RepoView, is_url, open_repo
+from .history import HistorySource, bundle_facts, read_history
 from .kustomize import KUSTOMIZATION_FILES, Kustomizations, is_kustomization
 from .owners import CODEOWNERS_PLACES, CodeOwners, Owners
 from .workloads import NAME_LABEL, Workload, image_parts, image_tag, workload_from
@@ -303,13 +304,26 @@ def read_environment(
     ctx = _Context(config, env, view, owners, _codeowners(view), schema, findings)
     deployments: list[Deployment] = []
     prefix = f"{env.path.strip('/')}/" if env.path else ""
-    if view.exists(prefix + ENVIRONMENT_FILE):
+    ours = view.exists(prefix + ENVIRONMENT_FILE)
+    if ours:
         deployments.extend(_read_environment_file(ctx, prefix))
     else:
         deployments.extend(_from_workloads(ctx, _manifests(ctx, env.path)))
+    changes: list[Change] = []
+    if view.commit:
+        source = HistorySource(
+            env.name, view.root, view.ref or "HEAD",
+            (ctx.env_file,) if ours else ((env.path.strip("/"),) if env.path else ()), ours,
+        )  # fmt: skip
+        known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
+        changes, found = read_history(
+            source, config.cache, bundle_facts(known), ctx.display(ctx.env_file)
+        )
+        findings.extend(found)
     return Environment(
         name=env.name, repo=env.repo, commit=view.commit, commit_date=view.commit_date,
         deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.namespace, d.file, d.line or 0))),
+        history=tuple(changes), web=env.web or "",
     ), findings  # fmt: skip
 
 

@@ -49,6 +49,13 @@ def _is_github_workflow_file(relative: PurePosixPath) -> bool:
     return ".github" in relative.parts and "workflows" in relative.parts
 
 
+def _is_github_file(relative: PurePosixPath) -> bool:
+    """Under `.github/`: reusable workflows, and local actions (`.github/actions/x/action.yml`)."""
+    return _is_github_workflow_file(relative) or (
+        ".github" in relative.parts and relative.name in ("action.yml", "action.yaml")
+    )
+
+
 def template_files(root: Path) -> list[Path]:
     """Template files under `root` (or `root` itself): sidecars and hidden folders left out,
     but for GitHub's `.github/workflows`."""
@@ -64,7 +71,7 @@ def template_files(root: Path) -> list[Path]:
             continue
         if path.name.endswith(SIDECAR_SUFFIXES) or path.name.startswith("."):
             continue
-        if hidden and not _is_github_workflow_file(relative):
+        if hidden and not _is_github_file(relative):
             continue
         found.append(path)
     return found
@@ -190,9 +197,9 @@ def _used(template: Template, text: str) -> dict[str, list[int]]:
                 uses.setdefault(name, []).append(number)
         return uses
     for match in _GITHUB_EXPRESSION.finditer(text):
-        number = text.count("\n", 0, match.start()) + 1
-        for name in _GITHUB_USE.findall(match.group(1)):
-            uses.setdefault(name.lower(), []).append(number)
+        for use in _GITHUB_USE.finditer(match.group(1)):
+            number = text.count("\n", 0, match.start(1) + use.start()) + 1
+            uses.setdefault(use.group(1).lower(), []).append(number)
     return uses
 
 
@@ -210,21 +217,23 @@ def _value_findings(template: Template, item: Input) -> list[Finding]:
             f"default {item.default!r} of input {item.name!r} is not one of its options",
             "make the default one of `options`, or add it to them",
         ))  # fmt: skip
-    if item.regex and item.has_default and isinstance(item.default, str) and item.default:
-        try:
-            matches = re.search(item.regex.strip("/"), item.default) is not None
-        except re.error as error:
-            findings.append(_finding(
-                "template/invalid-regex", Severity.ERROR, template, item.line,
-                f"regex of input {item.name!r} does not compile: {error}", "fix the `regex`",
-            ))  # fmt: skip
-            return findings
-        if not matches:
-            findings.append(_finding(
-                "template/invalid-default", Severity.ERROR, template, item.line,
-                f"default {item.default!r} of input {item.name!r} does not match its regex",
-                "fix the default or the `regex`",
-            ))  # fmt: skip
+    if not item.regex:
+        return findings
+    try:
+        pattern = re.compile(item.regex.strip("/"))
+    except re.error as error:
+        findings.append(_finding(
+            "template/invalid-regex", Severity.ERROR, template, item.line,
+            f"regex of input {item.name!r} does not compile: {error}", "fix the `regex`",
+        ))  # fmt: skip
+        return findings
+    default = item.default if item.has_default and isinstance(item.default, str) else ""
+    if default and pattern.search(default) is None:
+        findings.append(_finding(
+            "template/invalid-default", Severity.ERROR, template, item.line,
+            f"default {item.default!r} of input {item.name!r} does not match its regex",
+            "fix the default or the `regex`",
+        ))  # fmt: skip
     return findings
 
 

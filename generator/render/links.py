@@ -1,0 +1,44 @@
+"""Links into the forges env repos and source repos live on (GitLab and GitHub URL schemes)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def _is_github(web: str) -> bool:
+    return "github" in urlsplit(web).netloc
+
+
+def commit_url(web: str, sha: str) -> str:
+    """The web page of one commit of the env repo, or "" when its web URL is unknown."""
+    if not web or not sha:
+        return ""
+    base = web.rstrip("/")
+    return f"{base}/commit/{sha}" if _is_github(base) else f"{base}/-/commit/{sha}"
+
+
+def merge_request_url(web: str, reference: str) -> str:
+    """`group/project!12` or `#12` as a link, when the env repo's web URL is known."""
+    if not web or not reference:
+        return ""
+    number = reference.rsplit("!", 1)[-1].lstrip("#")
+    base = web.rstrip("/")
+    if "!" in reference:  # GitLab names the project the merge request belongs to
+        scheme = urlsplit(base)
+        project = reference.rsplit("!", 1)[0]
+        return f"{scheme.scheme}://{scheme.netloc}/{project}/-/merge_requests/{number}"
+    return f"{base}/pull/{number}" if _is_github(base) else f"{base}/-/merge_requests/{number}"
+
+
+def compare_url(repository: str, before: str | None, after: str | None) -> str:
+    """What changed in the service's source between two versions, when its repository is known."""
+    if (
+        not repository
+        or not before
+        or not after
+        or not repository.startswith(("http://", "https://"))
+    ):
+        return ""
+    base = repository.rstrip("/").removesuffix(".git")
+    middle = "compare" if _is_github(base) else "-/compare"
+    return f"{base}/{middle}/{before}...{after}"

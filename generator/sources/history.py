@@ -1,0 +1,237 @@
+"""Deployment history: every change of version in an env repo's git log, from -> to.
+
+One streaming `git log -p` per repo, first-parent on the ref: for `environment.yml` the diff
+hunks already say which bundle lines changed, so no file is parsed again at each commit. Other
+layouts are read the same way from the lines that pin a version (`image:`, `newTag:`,
+`targetRevision:`, a chart's `version:`). The result is cached by commit: a second run reads only
+the commits that are new since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..model import Change, Finding, Severity
+from .bundles import url_facts
+from .gitrepo import GIT_TIMEOUT_SECONDS, RepoError, git
+from .workloads import image_parts
+
+_START, _END = "\x1e", "\x1d"
+_FORMAT = f"{_START}%H%x1f%an%x1f%aI%x1f%s%x1f%b{_END}"
+_URL = re.compile(r"(https?://[^\s\"'#]+?\.(?:tar\.gz|tgz|tar))")
+_IMAGE = re.compile(r"^\s*-?\s*image:\s*[\"']?([^\s\"']+)")
+_PINNED = re.compile(r"^\s*-?\s*(newTag|targetRevision|version|tag):\s*[\"']?([^\s\"'#]+)")
+_NAME = re.compile(r"^\s*-?\s*(?:name|chart):\s*[\"']?([^\s\"'#]+)")
+_GITLAB_MR = re.compile(r"See merge request (\S+![0-9]+)")
+_GITHUB_PR = re.compile(r"Merge pull request (#[0-9]+)|\((#[0-9]+)\)\s*$", re.MULTILINE)
+CACHE_VERSION = 1
+
+
+@dataclass
+class _Commit:
+    sha: str
+    author: str
+    date: str
+    subject: str
+    body: str
+    removed: dict[str, str]
+    added: dict[str, str]
+
+
+def merge_request(subject: str, body: str) -> str:
+    """`group/project!123` or `#123` when the commit message names its merge request."""
+    text = f"{subject}\n{body}"
+    gitlab = _GITLAB_MR.search(text)
+    if gitlab:
+        return gitlab.group(1)
+    github = _GITHUB_PR.search(text)
+    return (github.group(1) or github.group(2)) if github else ""
+
+
+def _bundle_line(line: str, facts: Callable[[str], tuple[str, str]]) -> tuple[str, str] | None:
+    match = _URL.search(line)
+    return facts(match.group(1)) if match else None
+
+
+def _manifest_line(line: str, last_name: str) -> tuple[str, str] | None:
+    image = _IMAGE.match(line)
+    if image:
+        repo, tag, digest = image_parts(image.group(1))
+        version = tag or digest
+        return (repo.rsplit("/", 1)[-1], version) if version else None
+    pinned = _PINNED.match(line)
+    if pinned and last_name:
+        return last_name.rsplit("/", 1)[-1], pinned.group(2)
+    return None
+
+
+def _parse(
+    lines: Iterator[str], bundles: bool, facts: Callable[[str], tuple[str, str]]
+) -> Iterator[_Commit]:
+    """Commits of a `git log -p` stream, each with the versions its diff removes and adds."""
+    commit: _Commit | None = None
+    header: list[str] = []
+    last_name = ""
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if header or line.startswith(_START):
+            header.append(line.lstrip(_START))
+            if _END not in line:
+                continue
+            text = "\n".join(header).split(_END, 1)[0]
+            header = []
+            if commit is not None:
+                yield commit
+            sha, author, date, subject, body = (text.split("\x1f") + [""] * 5)[:5]
+            commit = _Commit(sha, author, date, subject, body.strip(), {}, {})
+            continue
+        if commit is None or line.startswith(("+++", "---", "diff ", "index ")):
+            continue
+        if line.startswith("@@"):
+            last_name = ""
+            continue
+        body_line = line[1:] if line[:1] in "+- " else line
+        name = _NAME.match(body_line)
+        if name:
+            last_name = name.group(1)
+        if line[:1] not in "+-":
+            continue
+        found = _bundle_line(body_line, facts) if bundles else _manifest_line(body_line, last_name)
+        if found is not None:
+            service, version = found
+            (commit.added if line[0] == "+" else commit.removed)[service] = version
+    if commit is not None:
+        yield commit
+
+
+def _changes(environment: str, commit: _Commit) -> list[Change]:
+    mr = merge_request(commit.subject, commit.body)
+    changes = []
+    for service in sorted(set(commit.removed) | set(commit.added)):
+        before, after = commit.removed.get(service), commit.added.get(service)
+        if before == after:
+            continue  # reformatted, or only the checksum beside it changed
+        changes.append(Change(
+            environment=environment, service=service, from_version=before, to_version=after,
+            commit=commit.sha, author=commit.author, date=commit.date, message=commit.subject,
+            merge_request=mr,
+        ))  # fmt: skip
+    return changes
+
+
+def _log(root: Path, revisions: str, paths: list[str], follow: bool) -> Iterator[str]:
+    """The lines of one streaming `git log -p`, first-parent, oldest first."""
+    args = ["git", "log", "--first-parent", "--reverse", "-p", "-U3", "--no-color", "--no-ext-diff",
+            f"--format={_FORMAT}", revisions]  # fmt: skip
+    if follow:
+        args.insert(2, "--follow")
+        args.remove("--reverse")  # git refuses --follow with --reverse; reversed below
+    args += ["--", *paths]
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          env=env, text=True, encoding="utf-8", errors="replace") as process:  # fmt: skip
+        assert process.stdout is not None
+        try:
+            yield from process.stdout
+        finally:
+            process.stdout.close()
+            try:
+                process.wait(timeout=GIT_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass(frozen=True)
+class HistorySource:
+    """Where one environment's history is read: the repo, the ref, and the files that matter."""
+
+    environment: str
+    root: Path
+    ref: str
+    paths: tuple[str, ...]  # the env file, or the folder of manifests
+    bundles: bool  # our environment.yml layout, or manifests
+
+
+def _walk(
+    source: HistorySource, revisions: str, facts: Callable[[str], tuple[str, str]]
+) -> list[Change]:
+    follow = source.bundles and len(source.paths) == 1
+    lines = _log(source.root, revisions, list(source.paths), follow)
+    commits = list(_parse(lines, source.bundles, facts))
+    if follow:
+        commits.reverse()
+    changes: list[Change] = []
+    for commit in commits:
+        changes += _changes(source.environment, commit)
+    return changes
+
+
+def _cache_file(cache: Path, source: HistorySource) -> Path:
+    key = json.dumps([CACHE_VERSION, str(source.root), source.ref, source.paths, source.bundles])
+    return cache / "history" / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
+
+
+def read_history(
+    source: HistorySource, cache: Path | None, facts: Callable[[str], tuple[str, str]], shown: str
+) -> tuple[list[Change], list[Finding]]:
+    """Every change of version, oldest first; a second run only reads the commits since the last."""
+    findings: list[Finding] = []
+    try:
+        head = git(
+            ["rev-parse", "--verify", "--quiet", f"{source.ref}^{{commit}}"], source.root
+        ).strip()
+    except RepoError:
+        return [], findings
+    if git(["rev-parse", "--is-shallow-repository"], source.root).strip() == "true":
+        findings.append(Finding(
+            "history/partial", Severity.WARNING, shown, None,
+            f"{source.environment}: the env repo is a shallow clone; its history is partial",
+            "clone it in full (git fetch --unshallow) to see every earlier version",
+        ))  # fmt: skip
+    stored = _cache_file(cache, source) if cache is not None else None
+    previous: dict[str, object] = {}
+    if stored is not None and stored.is_file():
+        try:
+            previous = json.loads(stored.read_text())
+        except (OSError, ValueError):
+            previous = {}
+    old_head = str(previous.get("head") or "")
+    old = [Change(**item) for item in previous.get("changes", [])] if old_head else []  # type: ignore[attr-defined]
+    if old_head == head:
+        return old, findings
+    if old_head and _is_ancestor(source.root, old_head, head):
+        changes = old + _walk(source, f"{old_head}..{head}", facts)
+    else:
+        changes = _walk(source, head, facts)
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_text(json.dumps({"head": head, "changes": [asdict(c) for c in changes]}))
+    return changes, findings
+
+
+def _is_ancestor(root: Path, old: str, new: str) -> bool:
+    try:
+        git(["merge-base", "--is-ancestor", old, new], root)
+    except RepoError:
+        return False
+    return True
+
+
+def bundle_facts(known: dict[str, tuple[str, str]]) -> Callable[[str], tuple[str, str]]:
+    """Service and version of a bundle URL: as read from the bundle when it was, else the URL's."""
+
+    def facts(url: str) -> tuple[str, str]:
+        if url in known:
+            return known[url]
+        guessed = url_facts(url)
+        return guessed.get("service", url), guessed.get("version", "?")
+
+    return facts
