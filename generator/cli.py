@@ -9,12 +9,14 @@ from typing import Any, NoReturn
 
 import click
 
-from .collect import collect
+from .analysis.promotion import promotion
+from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
 from .findings import fails
 from .generate import generate, write_pages
 from .model import Finding, Model, Severity
 from .render.catalog import catalog_document
+from .render.catalog import history as model_history
 from .report import REPORTERS, text_report, use_colour
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -137,6 +139,12 @@ def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) 
     _exit_for(findings, fail_on)
 
 
+def catalog_history(model: Model) -> list[dict[str, Any]]:
+    """Every change of every environment, newest first, with links (as catalog.json has them)."""
+    document = catalog_document(model)
+    return model_history(model, {s["name"]: s["repository"] for s in document["services"]})
+
+
 def _catalog_table(document: dict[str, Any], env: str | None) -> str:
     envs = [e["name"] for e in document["environments"] if env is None or e["name"] == env]
     rows = [["SERVICE", "OWNER", *[e.upper() for e in envs]]]
@@ -180,4 +188,86 @@ def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
         click.echo(_catalog_table(document, env), nl=False)
+    _summary(model)
+
+
+def _table(rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell, two spaces apart."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return (
+        "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        )
+        + "\n"
+    )
+
+
+def _known_env(config: Config, name: str) -> None:
+    if name not in [e.name for e in config.environments]:
+        known = ", ".join(e.name for e in config.environments)
+        click.echo(f"unknown environment {name!r}; known: {known}", err=True)
+        sys.exit(2)
+
+
+@main.command("history")
+@config_option
+@click.argument("service")
+@click.option("--env", help="Only this environment.")
+@click.option("--since", help="Only changes on or after this date (YYYY-MM-DD).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def history_command(
+    config_path: str, service: str, env: str | None, since: str | None, fmt: str
+) -> None:
+    """SERVICE's versions over time, newest first: from, to, who, when, which merge request."""
+    config = _config(config_path)
+    if env is not None:
+        _known_env(config, env)
+    model = collect(config)
+    changes = [
+        c for c in catalog_history(model)
+        if c["service"] == service and (env is None or c["environment"] == env)
+        and (since is None or c["date"][:10] >= since)
+    ]  # fmt: skip
+    if fmt == "json":
+        keys = ("environment", "service", "from", "to", "commit", "author", "date", "message")
+        click.echo(json.dumps([{k: c[k] for k in keys} for c in changes], indent=2))
+    elif not changes:
+        click.echo(f"no change of {service} found", err=True)
+    else:
+        rows = [["DATE", "ENV", "FROM", "TO", "AUTHOR", "COMMIT", "MERGE REQUEST"]]
+        for c in changes:
+            rows.append([
+                c["date"][:10], c["environment"], c["from"] or "-", c["to"] or "(removed)",
+                c["author"][:20], c["commit"][:8], c["merge_request"] or "",
+            ])  # fmt: skip
+        click.echo(_table(rows), nl=False)
+    _summary(model)
+
+
+@main.command("diff")
+@config_option
+@click.argument("from_env")
+@click.argument("to_env")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def diff_command(config_path: str, from_env: str, to_env: str, fmt: str) -> None:
+    """What promoting FROM_ENV to TO_ENV would change: services added, removed, up or down."""
+    config = _config(config_path)
+    _known_env(config, from_env)
+    _known_env(config, to_env)
+    model = collect(config)
+    steps = promotion(model, from_env, to_env, first_seen(model))
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"service": s.service, "change": s.action, "from": s.current, "to": s.promoted} for s in steps
+        ], indent=2))  # fmt: skip
+    elif not steps:
+        click.echo(f"{to_env} already runs what {from_env} runs")
+    else:
+        rows = [["SERVICE", "CHANGE", to_env.upper() + " NOW", "AFTER"]]
+        rows += [[s.service, s.action, s.current or "-", s.promoted or "-"] for s in steps]
+        click.echo(_table(rows), nl=False)
     _summary(model)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from ..model import Deployment, Finding, Model
+from ..model import Change, Deployment, Finding, Model
+from .links import commit_url, compare_url, merge_request_url
+
+LATEST_CHANGES = 20
 
 
 def _findings(findings: list[Finding]) -> list[dict[str, Any]]:
@@ -38,6 +41,32 @@ def _deployment(deployment: Deployment, state: str, findings: list[Finding]) -> 
         "problem": deployment.problem or None,
         "findings": _findings(findings),
     }
+
+
+def change_document(change: Change, web: str, repository: str | None) -> dict[str, Any]:
+    """One change of version, with links where the forges' URLs are known."""
+    return {
+        "environment": change.environment,
+        "service": change.service,
+        "from": change.from_version,
+        "to": change.to_version,
+        "commit": change.commit,
+        "author": change.author,
+        "date": change.date,
+        "message": change.message,
+        "merge_request": change.merge_request or None,
+        "commit_url": commit_url(web, change.commit) or None,
+        "merge_request_url": merge_request_url(web, change.merge_request) or None,
+        "compare_url": compare_url(repository or "", change.from_version, change.to_version)
+        or None,
+    }
+
+
+def history(model: Model, repositories: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Every change in every environment, newest first."""
+    changes = [(change, env) for env in model.environments for change in env.history]
+    changes.sort(key=lambda pair: (pair[0].date, pair[1].name, pair[0].service), reverse=True)
+    return [change_document(c, e.web, repositories.get(c.service)) for c, e in changes]
 
 
 def _round(value: float | None) -> float | None:
@@ -97,6 +126,12 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 for d in services[name]
             ],
         })  # fmt: skip
+    sources = {
+        str(s["name"]): (str(s["repository"]) if s["repository"] else None) for s in service_docs
+    }
+    changes = history(model, sources)
+    for service in service_docs:
+        service["history"] = [c for c in changes if c["service"] == service["name"]]
     team_docs = []
     for team in model.teams:
         owned = [s for s in service_docs if s["owner"] == team.id]
@@ -120,6 +155,10 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "commit_date": env.commit_date or None,
                 "services": len(env.deployments),
                 "totals": _totals(list(env.deployments)),
+                "web": env.web or None,
+                "latest_changes": [c for c in changes if c["environment"] == env.name][
+                    :LATEST_CHANGES
+                ],
             }
             for env in model.environments
         ],

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from ..ids import slug
 from .schema_view import usage
 
 _BLOCK_START = re.compile(r"^(\s*)([#>=\-+*]|\d+\.)", re.MULTILINE)
@@ -156,6 +157,7 @@ def make_environment() -> jinja2.Environment:
         first_sentence=first_sentence,
         cpu=cpu,
         memory=memory,
+        slug=slug,
     )
     env.globals["usage"] = usage
     return env
