@@ -46,7 +46,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "failed": failed}))
 
 def corpus_files(work: Path) -> list[Path]:
     """SchemaStore's and GitLab's schemas, and each schema of the JSON Schema test suite."""
-    files = sorted((CORPUS / "schemastore").glob("*.json")) + sorted((CORPUS / "gitlab-ci").glob("*.json"))
+    files = sorted((CORPUS / "schemastore").glob("*.json")) + sorted(
+        (CORPUS / "gitlab-ci").glob("*.json")
+    )
     suite = CORPUS / "json-schema-test-suite" / "tests"
     for draft in ("draft7", "draft2020-12"):
         for test_file in sorted((suite / draft).rglob("*.json")):
@@ -81,13 +83,18 @@ def ours(files: list[Path], work: Path) -> dict[str, float]:
     }
 
 
-def theirs(python: str, files: list[Path], work: Path, template: str, timeout: int) -> dict[str, float]:
+def theirs(
+    python: str, files: list[Path], work: Path, template: str, timeout: int
+) -> dict[str, float]:
     out = work / f"jsfh-{template}"
     out.mkdir()
     try:
         done = subprocess.run(
             [python, "-c", _JSFH, json.dumps([str(f) for f in files]), str(out), template],
-            capture_output=True, text=True, timeout=timeout, check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
         )
     except subprocess.TimeoutExpired:
         return {"seconds": float(timeout), "failed": -1, "timed_out": 1}
@@ -105,17 +112,25 @@ def main() -> None:
         files = corpus_files(work)
         print(f"{len(files)} schema files")
         mine = ours(files, work)
-        print(f"pipeline-docs: {mine['seconds']:.2f} s for {mine['schemas']} schemas, "
-              f"{mine['options']} options, {mine['pages']} pages")
+        print(
+            f"pipeline-docs: {mine['seconds']:.2f} s for {mine['schemas']} schemas, "
+            f"{mine['options']} options, {mine['pages']} pages"
+        )
         if not args.jsfh:
             print("json-schema-for-humans: not measured (no --jsfh)")
             return
         for template in ("md", "js"):
             other = theirs(args.jsfh, files, work, template, args.timeout)
             ratio = other["seconds"] / mine["seconds"]
-            note = " (timed out)" if other.get("timed_out") else f", {int(other['failed'])} files failed"
-            print(f"json-schema-for-humans ({template}): {other['seconds']:.2f} s{note}; "
-                  f"pipeline-docs is {ratio:.1f}x faster")
+            note = (
+                " (timed out)"
+                if other.get("timed_out")
+                else f", {int(other['failed'])} files failed"
+            )
+            print(
+                f"json-schema-for-humans ({template}): {other['seconds']:.2f} s{note}; "
+                f"pipeline-docs is {ratio:.1f}x faster"
+            )
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,31 @@ from generator.cli import main
 from generator.collect import collect
 from generator.config import load_config
 from generator.generate import generate
-from generator.model import Model
+from generator.model import Finding, Model, Option, Schema
+from generator.render import render_pages
+from generator.render.paths import schema_page
+from generator.sources.schemas import read_schemas
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SAMPLE_PARTS = ("schemas", "examples", "pipeline-docs.yml", "mkdocs.yml", "docs")
 NEXUS = "https://nexus.example.com/repository/k8s-bundles/"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/golden from what the generator makes now",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to rewrite golden files (`--update-golden`)."""
+    return bool(request.config.getoption("--update-golden"))
+
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -184,3 +205,43 @@ def built_sample_site(shared_sample: Path) -> tuple[subprocess.CompletedProcess[
         "build", "--config", str(shared_sample), "--site-dir", str(site), cwd=shared_sample.parent
     )
     return done, site
+
+
+@dataclass(frozen=True)
+class SchemaPages:
+    """The schemas of a folder as the generator reads them, and the page of each."""
+
+    schemas: dict[str, Schema]
+    findings: list[Finding]
+    pages: dict[str, str]  # by schema id
+
+    def options(self, schema_id: str) -> dict[str, Option]:
+        return {o.path: o for o in self.schemas[schema_id].options}
+
+
+def render_schema_folder(folder: Path, root: Path | None = None) -> SchemaPages:
+    """Read every schema of `folder` in one `read_schemas` call and render their pages.
+
+    Files are named relative to `root` (default: `folder`), as a config's folder would show them.
+    """
+    base = root or folder
+    schemas, findings = read_schemas(folder, lambda path: path.relative_to(base).as_posix())
+    pages = render_pages(Model(title="Test pipeline", schemas=tuple(schemas)))
+    return SchemaPages(
+        schemas={s.id: s for s in schemas},
+        findings=findings,
+        pages={s.id: pages[schema_page(s.id)] for s in schemas},
+    )
+
+
+def heading_label(page: str, anchor: str) -> str | None:
+    """The label of the option heading with this anchor (`<hN id="..." markdown>label</hN>`)."""
+    found = re.search(rf'<h([1-6]) id="{re.escape(anchor)}" markdown>(.*?)</h\1>', page)
+    return found.group(2) if found else None
+
+
+def option_section(page: str, anchor: str) -> str:
+    """What a page shows under one option's heading, up to the next heading."""
+    start = page.index(f'id="{anchor}"')
+    following = re.search(r"^<h[1-6] |^#+ ", page[start:], flags=re.MULTILINE)
+    return page[start : start + following.start()] if following else page[start:]

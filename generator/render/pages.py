@@ -64,7 +64,11 @@ class _Site:
 
 
 def _schema_context(schema: Schema) -> dict[str, Any]:
-    return {"schema": schema, "options": schema.options}
+    return {
+        "schema": schema,
+        "options": schema.options,
+        "anchors": {o.anchor: o.path for o in schema.options},
+    }
 
 
 def render_pages(model: Model) -> dict[str, str]:

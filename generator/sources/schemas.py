@@ -114,12 +114,14 @@ def build_registry(schemas: list[LoadedSchema]) -> referencing.Registry[Any]:
             own = None
         if own and own != schema.uri:
             pairs.append((own.rstrip("#"), resource))
-        # Crawled once here (for `$id`s and `$anchor`s inside), not at every lookup; a schema too
-        # malformed to crawl is still registered, its inner ids unknown.
+        # Crawled once here (for `$id`s and `$anchor`s inside), not at every lookup. A schema too
+        # malformed to crawl is registered as opaque: its pointers resolve, its inner ids do not,
+        # and it cannot make every later lookup crawl (and fail) again.
         try:
-            registry = registry.with_resources(pairs).crawl()
-        except Exception:
-            registry = registry.with_resources(pairs)
+            referencing.Registry().with_resources(pairs).crawl()
+        except Exception:  # referencing meets lists where it expects schemas
+            pairs = [(uri, referencing.Resource.opaque(res.contents)) for uri, res in pairs]
+        registry = registry.with_resources(pairs).crawl()
     return registry
 
 
@@ -160,8 +162,24 @@ def _draft(data: Any) -> str:
     return "2020-12 (no $schema)" if not value else str(value)
 
 
+_SHAPES = (
+    "type",
+    "properties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "$ref",
+    "items",
+    "enum",
+    "const",
+    "examples",
+)
+
+
 def _example(walk: Walk, data: dict[str, Any], resolver: Any) -> tuple[Any, bool]:
     """An example that validates: the fuller one if it does, else the one with required keys."""
+    if not any(k in data for k in _SHAPES):
+        return None, False  # definitions only: there is no document to give an example of
     try:
         cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
         validator = cls(data, registry=walk_registry(resolver))
@@ -196,7 +214,7 @@ def read_schema(
     walk.expanded[identity(data)] = ROOT_ANCHOR  # `$ref: "#"` leads back to the whole schema
     root.mark(walk.expanded, ROOT_ANCHOR)
     walk_children(walk, root.node, root.resolver, "", 0, pointer, stack=stack)
-    walk_definitions(walk, data, resolver, loaded.uri)
+    walk_definitions(walk, data, resolver)
     example, has_example = _example(walk, data, resolver)
     findings = _metaschema_findings(loaded) + walk.findings
     for option in walk.options:

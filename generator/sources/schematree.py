@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import referencing
+from referencing.jsonschema import DRAFT202012
 
 from ..ids import anchor
 from ..model import Finding, Option, Pitfall, Severity
@@ -56,6 +57,7 @@ class Walk:
     by_path: dict[str, int] = field(default_factory=dict)
     expanded: dict[str, str] = field(default_factory=dict)  # ref target -> anchor of first use
     segments: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> its parts
+    pending: list[tuple[dict[str, Any], Any, str, Pointer | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
     """Follow `$ref` chains (siblings of `$ref` kept); report what cannot be resolved, once."""
     if not isinstance(node, dict):
         return Resolved({} if node is not False else {"not": {}}, resolver, None)
+    resolver = _scoped(resolver, node)
     seen: list[str] = []
     extra: dict[str, Any] = {}
     uri: str | None = None
@@ -108,8 +111,21 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
         if siblings:
             node = _merge(node, siblings)
             extra = _merge(siblings, extra)
-        resolver = found.resolver
+        resolver = _scoped(found.resolver, node)
     return Resolved(node, resolver, uri, chain=tuple(seen), extra=extra)
+
+
+def _scoped(resolver: Any, node: dict[str, Any]) -> Any:
+    """The resolver for refs inside `node`: relative to its own `$id` (`id` in draft-04)."""
+    own = node.get("$id", node.get("id"))
+    if not isinstance(own, str) or not own or own.startswith("#"):
+        return resolver
+    try:
+        return resolver.in_subresource(
+            referencing.Resource.from_contents(node, default_specification=DRAFT202012)
+        )
+    except Exception:
+        return resolver
 
 
 def _merge(target: dict[str, Any], siblings: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +260,27 @@ def summary(node: Any) -> str:
     return " ".join(parts)
 
 
+def condition_text(node: Any) -> str:
+    """What an `if` tests, in words: `kind is CronJob`, `schedule is set`."""
+    node = as_dict(node)
+    parts = []
+    for name, sub in as_dict(node.get("properties")).items():
+        sub = as_dict(sub)
+        if "const" in sub:
+            parts.append(f"{name} is {sub['const']!r}")
+        elif as_list(sub.get("enum")):
+            parts.append(
+                f"{name} is one of " + ", ".join(repr(v) for v in as_list(sub["enum"])[:6])
+            )
+        elif sub.get("pattern"):
+            parts.append(f"{name} matches {sub['pattern']}")
+    named = {p.split(" ", 1)[0] for p in parts}
+    parts += [
+        f"{name} is set" for name in map(str, as_list(node.get("required"))) if name not in named
+    ]
+    return " and ".join(parts) if parts else summary(node)
+
+
 def _constraints(node: dict[str, Any], items: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     found = _bounds(node)
     if node.get("additionalProperties") is False:
@@ -261,7 +298,7 @@ def _constraints(node: dict[str, Any], items: dict[str, Any]) -> tuple[tuple[str
     if "not" in node:
         found.append(("must not be", summary(node["not"])))
     if "if" in node:
-        found.append(("conditional", "when " + summary(node["if"])))
+        found.append(("conditional", "when " + condition_text(node["if"])))
     if items:
         item_types = types_of(items)
         if item_types:
@@ -316,7 +353,7 @@ def _children(node: dict[str, Any]) -> Iterator[tuple[str, Any, bool, Pointer, s
                 f"alternative {index + 1} of {len(branches)} ({word})",
             )
     if "if" in node:
-        when = summary(node["if"])
+        when = condition_text(node["if"])
         yield "", node["if"], False, ("if",), f"in the condition ({when})"
         if "then" in node:
             yield "", node["then"], False, ("then",), f"when {when}"
@@ -443,6 +480,8 @@ def walk_children(
     `stack` holds the definitions being merged into this path, so a recursive composition ends.
     """
     base = walk.segments.get(path, ())
+    if node.get("$defs") or node.get("definitions"):
+        walk.pending.append((node, resolver, path, pointer))  # listed once the root is walked
     for suffix, child, required, key, child_condition in _children(node):
         if len(walk.options) >= MAX_OPTIONS:
             return
@@ -562,26 +601,30 @@ def _link(walk: Walk, path: str, shown_at: str, whole: bool) -> None:
         walk.options[index] = dataclasses.replace(option, shares=(*option.shares, shown_at))
 
 
-def walk_definitions(walk: Walk, root: dict[str, Any], resolver: Any, base_uri: str) -> None:
-    """Definitions no property led to, listed under `$defs.<name>` so nothing goes unshown."""
+def walk_definitions(walk: Walk, node: dict[str, Any], resolver: Any, prefix: str = "",
+                     pointer: Pointer | None = ()) -> None:  # fmt: skip
+    """Definitions no property led to, listed under `$defs.<name>` so nothing goes unshown;
+    then those nested in subschemas, met on the way."""
     for keyword in ("$defs", "definitions"):
-        for name, sub in as_dict(root.get(keyword)).items():
+        for name, sub in as_dict(node.get(keyword)).items():
             if not isinstance(sub, dict) or len(walk.options) >= MAX_OPTIONS:
                 continue
-            ref = f"#/{keyword}/{_escape_pointer(str(name))}"
-            target = resolve(walk, {"$ref": ref}, resolver, None)
-            if target.shown(walk.expanded) is not None:
+            if identity(sub) in walk.expanded:
                 continue
-            path = f"{keyword}.{name}"
-            line = walk.lines((keyword, name))
-            option = make_option(
-                walk, path, Resolved(sub, target.resolver, None), False, 0, line, definition=True
-            )
+            path = f"{prefix}.{keyword}.{name}" if prefix else f"{keyword}.{name}"
+            def_pointer = (*pointer, keyword, name) if pointer is not None else None
+            line = walk.lines(def_pointer) if def_pointer is not None else None
+            target = resolve(walk, sub, resolver, line)
+            walk.segments[path] = ()
+            option = make_option(walk, path, target, False, 0, line, definition=True)
             walk.by_path[path] = len(walk.options)
             walk.options.append(option)
+            walk.expanded[identity(sub)] = option.anchor
             target.mark(walk.expanded, option.anchor)
-            walk_children(walk, sub, target.resolver, path, 1, (keyword, name), "", True)
-    del base_uri
+            walk_children(walk, target.node, target.resolver, path, 1, def_pointer, "", True)
+    while walk.pending:
+        nested, nested_resolver, nested_path, nested_pointer = walk.pending.pop(0)
+        walk_definitions(walk, nested, nested_resolver, nested_path, nested_pointer)
 
 
 def _escape_pointer(name: str) -> str:
