@@ -41,7 +41,9 @@ def make_repo(root: Path, commits: int) -> None:
         who = f"Dev {number % 9} <dev{number % 9}@example.com> {stamp} +0000"
         chunks.append(f"commit refs/heads/main\nauthor {who}\ncommitter {who}\n".encode())
         chunks.append(f"data {len(message)}\n".encode() + message + b"\n")
-        chunks.append(f"M 100644 inline environment.yml\ndata {len(body)}\n".encode() + body + b"\n")
+        chunks.append(
+            f"M 100644 inline environment.yml\ndata {len(body)}\n".encode() + body + b"\n"
+        )
     subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(chunks), check=True)
 
 
@@ -63,11 +65,15 @@ def main() -> None:
             ["git", "log", "-p"], cwd=root, stdout=subprocess.DEVNULL, check=True
         ))  # fmt: skip
         source = HistorySource("synthetic", root, "HEAD", ("environment.yml",), True)
-        ours, changes = timed(lambda: read_history(source, cache, bundle_facts({}), "environment.yml"))
+        ours, changes = timed(
+            lambda: read_history(source, cache, bundle_facts({}), "environment.yml")
+        )
         again, _ = timed(lambda: read_history(source, cache, bundle_facts({}), "environment.yml"))
         count = len(changes[0]) if isinstance(changes, tuple) else 0
         print(f"git log -p: {plain:.2f} s")
-        print(f"pipeline-docs history: {ours:.2f} s for {count} changes ({ours / plain:.2f}x git log -p)")
+        print(
+            f"pipeline-docs history: {ours:.2f} s for {count} changes ({ours / plain:.2f}x git log -p)"
+        )
         print(f"pipeline-docs history, cached: {again:.3f} s")
 
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from .analysis.promotion import promotion
+from .analysis.schemadiff import schema_diff
 from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
 from .findings import fails
@@ -18,6 +19,7 @@ from .model import Finding, Model, Severity
 from .render.catalog import catalog_document
 from .render.catalog import history as model_history
 from .report import REPORTERS, text_report, use_colour
+from .sources.announcements import TYPES, write_fragment
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -271,3 +273,81 @@ def diff_command(config_path: str, from_env: str, to_env: str, fmt: str) -> None
         rows += [[s.service, s.action, s.current or "-", s.promoted or "-"] for s in steps]
         click.echo(_table(rows), nl=False)
     _summary(model)
+
+
+WORK_TREE = "work"
+
+
+@main.command("schema-diff")
+@config_option
+@click.argument("from_release", required=False)
+@click.argument("to_release", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def schema_diff_command(
+    config_path: str, from_release: str | None, to_release: str | None, fmt: str
+) -> None:
+    """What changed in the schemas between two releases (default: the latest one and the work tree).
+
+    FROM and TO are release names, or `work` for the schemas as they are now."""
+    config = _config(config_path)
+    model = collect(config)
+    releases = {r.name: r.schemas for r in model.releases}
+    releases[WORK_TREE] = model.schemas
+    before = from_release or (model.releases[-1].name if model.releases else None)
+    after = to_release or WORK_TREE
+    for name in (before, after):
+        if name is None or name not in releases:
+            known = ", ".join(releases)
+            click.echo(
+                f"unknown release {name!r}; known: {known}" if name else "no earlier release",
+                err=True,
+            )
+            sys.exit(2)
+    assert before is not None
+    changes = schema_diff(releases[before], releases[after])
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"option": c.option, "change": c.kind, "breaking": c.breaking, "detail": c.detail} for c in changes
+        ], indent=2))  # fmt: skip
+    elif not changes:
+        click.echo(f"no schema change from {before} to {after}")
+    else:
+        rows = [["OPTION", "CHANGE", "BREAKING", "DETAIL"]]
+        rows += [[c.option, c.kind, "yes" if c.breaking else "", c.detail[:60]] for c in changes]
+        click.echo(_table(rows), nl=False)
+
+
+@main.command("announce")
+@config_option
+@click.option("--title", help="What changed, in a few words.")
+@click.option("--type", "kind", type=click.Choice(TYPES), help="The kind of change.")
+@click.option(
+    "--option", "options", multiple=True, help="An option it concerns, `<schema>:<path>`."
+)
+@click.option("--template", "templates", multiple=True, help="A template it concerns.")
+@click.option("--release", default="", help="The release it ships in.")
+@click.option("--date", "day", default=None, help="YYYY-MM-DD (default: today).")
+def announce_command(
+    config_path: str, title: str | None, kind: str | None, options: tuple[str, ...],
+    templates: tuple[str, ...], release: str, day: str | None,
+) -> None:  # fmt: skip
+    """Scaffold a changelog fragment in the announcements folder (asks for what is missing)."""
+    config = _config(config_path)
+    if config.announcements is None:
+        click.echo("the config names no `announcements:` folder", err=True)
+        sys.exit(2)
+    if title is None or kind is None:
+        if not sys.stdin.isatty():
+            click.echo("give --title and --type (no terminal to ask on)", err=True)
+            sys.exit(2)
+        title = title or click.prompt("Title")
+        kind = kind or click.prompt("Type", type=click.Choice(TYPES))
+        if not options:
+            answer = click.prompt(
+                "Options (comma separated, empty for none)", default="", show_default=False
+            )
+            options = tuple(o.strip() for o in answer.split(",") if o.strip())
+    path = write_fragment(config.announcements, title, kind, options, templates, release, day)
+    click.echo(f"wrote {config.display(path)}")

@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 
+from .analysis.changelog import reference_findings, release_diffs, unannounced_findings
 from .analysis.drift import drift
 from .analysis.owners import owner_findings
 from .config import Config
@@ -21,6 +22,7 @@ from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
 from .sources.envrepos import read_environment
 from .sources.owners import read_owners
+from .sources.releases import read_releases
 from .sources.schemas import build_registry, load_schemas, read_schemas
 from .sources.templates import read_templates
 from .yamlload import load_data_file
@@ -137,14 +139,21 @@ def collect(config: Config) -> Model:
     announcements, found = read_announcements(config.announcements, config.display)
     findings += found
     findings += _validate_files(config)
+    releases, found = read_releases(config, config.display)
+    findings += found
     model = Model(
         title=config.title,
+        site_url=config.site_url,
         schemas=tuple(schemas),
         templates=tuple(templates),
         environments=tuple(environments),
         teams=owners.teams,
         announcements=tuple(announcements),
+        releases=tuple(releases),
     )
+    model = dataclasses.replace(model, schema_changes=release_diffs(model))
+    findings += reference_findings(model)
+    findings += unannounced_findings(model)
     states, found = drift(model, first_seen(model))
     findings += found
     findings += owner_findings(model, config.owners is not None)

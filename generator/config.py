@@ -89,6 +89,7 @@ class Config:
     ignores: tuple[Ignore, ...] = ()
     sample: Path | None = None
     cache: Path = field(default=Path(".cache"))
+    site_url: str = ""
 
     @property
     def root(self) -> Path:
@@ -219,4 +220,5 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         ignores=ignores,
         sample=resolve(data.get("sample")),
         cache=cache,
+        site_url=str(data.get("site_url") or ""),
     )

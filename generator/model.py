@@ -231,6 +231,36 @@ class Announcement:
     body: str
     options: tuple[str, ...] = ()
     templates: tuple[str, ...] = ()
+    option_lines: tuple[int | None, ...] = ()  # where each option is named, for findings
+    template_lines: tuple[int | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Release:
+    """An earlier release: its name, its date, and the schemas as they were then."""
+
+    name: str
+    date: str
+    schemas: tuple[Schema, ...]
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One change of one option between two releases."""
+
+    option: str  # the option id, `<schema>:<path>`
+    kind: str  # added, removed, type changed, default changed, enum narrowed/widened, ...
+    breaking: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    """What changed in the schemas from one release to the next (or to the working tree)."""
+
+    before: str
+    after: str  # a release's name, or "" for what is not released yet
+    changes: tuple[SchemaChange, ...]
 
 
 @dataclass(frozen=True)
@@ -238,10 +268,13 @@ class Model:
     """Everything the readers found, ready for analysis and rendering."""
 
     title: str
+    site_url: str = ""  # where the site is published, when the config says
     schemas: tuple[Schema, ...] = ()
     templates: tuple[Template, ...] = ()
     environments: tuple[Environment, ...] = ()
     teams: tuple[Team, ...] = ()
     announcements: tuple[Announcement, ...] = ()
+    releases: tuple[Release, ...] = ()  # oldest first
+    schema_changes: tuple[ReleaseDiff, ...] = ()  # oldest first; the last one ends at the work tree
     drift: tuple[tuple[str, str, str], ...] = ()  # (service, environment, "pending" | "skipped")
     findings: tuple[Finding, ...] = field(default=())

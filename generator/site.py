@@ -50,6 +50,9 @@ def mkdocs_config_file(config: Config) -> Path:
         .replace("@SITE_DIR@", str(config.root / "site"))
         .replace("@DOCS_DIR@", str(docs))
         .replace("@SCRIPT@", str(script))
+        .replace(
+            "@OVERRIDES@", str(Path(str(resources.files("generator"))) / "render" / "overrides")
+        )
     )
     target = folder / "mkdocs.yml"
     target.write_text(text)

@@ -3,6 +3,10 @@ repos with their own identity, tarballs, and the command line run in and out of 
 
 from __future__ import annotations
 
+import difflib
+import functools
+import http.server
+import importlib.util
 import io
 import os
 import re
@@ -11,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +36,9 @@ from generator.sources.schemas import read_schemas
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-SAMPLE_PARTS = ("schemas", "examples", "pipeline-docs.yml", "mkdocs.yml", "docs")
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE_HINT = "pytest tests --update-golden"
+SAMPLE_PARTS = ("schemas", "examples", "pipeline-docs.yml", "mkdocs.yml", "docs", "overrides")
 NEXUS = "https://nexus.example.com/repository/k8s-bundles/"
 
 
@@ -48,6 +55,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """True when the run was asked to rewrite golden files (`--update-golden`)."""
     return bool(request.config.getoption("--update-golden"))
+
+
+def check_golden(golden: Path, actual: str, update: bool) -> None:
+    """Compare `actual` with the golden file, or rewrite the file when asked to."""
+    if update:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+        return
+    if not golden.is_file():
+        pytest.fail(f"golden file {golden} is missing; create it with `{UPDATE_HINT}`")
+    expected = golden.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"{golden} (golden)",
+                tofile="generated",
+            )
+        )
+        pytest.fail(f"page differs from {golden}; if intended, run `{UPDATE_HINT}`\n{diff}")
 
 
 GIT_IDENTITY = {
@@ -205,6 +233,51 @@ def built_sample_site(shared_sample: Path) -> tuple[subprocess.CompletedProcess[
         "build", "--config", str(shared_sample), "--site-dir", str(site), cwd=shared_sample.parent
     )
     return done, site
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging each request to stderr."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served_site(built_sample_site: tuple[subprocess.CompletedProcess[str], Path]) -> Iterator[str]:
+    """The built sample site on a local HTTP server; yields its base URL."""
+    done, site = built_sample_site
+    assert done.returncode == 0, done.stderr
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Chromium's executable; a browser test skips, saying why, only when it cannot run."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).is_file():
+        pytest.skip("Chromium not installed (Debian package chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        pytest.skip("Playwright not installed (pip package playwright)")
+    return executable
 
 
 @dataclass(frozen=True)

@@ -6,39 +6,15 @@ files with `pytest tests/test_schema_golden.py --update-golden` and review them 
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SchemaPages, render_schema_folder
+from conftest import GOLDEN, REPO, SchemaPages, check_golden, render_schema_folder
 
 from generator.ids import schema_id
 from generator.render.paths import schema_page
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE_FILES = sorted((REPO / "schemas").glob("*.schema.json"))
-UPDATE_HINT = "pytest tests/test_schema_golden.py --update-golden"
-
-
-def check_golden(golden: Path, actual: str, update: bool) -> None:
-    """Compare `actual` with the golden file, or rewrite the file when asked to."""
-    if update:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual, encoding="utf-8")
-        return
-    if not golden.is_file():
-        pytest.fail(f"golden file {golden} is missing; create it with `{UPDATE_HINT}`")
-    expected = golden.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(keepends=True),
-                actual.splitlines(keepends=True),
-                fromfile=f"{golden} (golden)",
-                tofile="generated",
-            )
-        )
-        pytest.fail(f"page differs from {golden}; if intended, run `{UPDATE_HINT}`\n{diff}")
 
 
 @pytest.fixture(scope="module")

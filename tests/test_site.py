@@ -3,26 +3,11 @@ browser."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import importlib.util
-import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from conftest import CHROMIUM_ARGS, run_cli
 
 
 def test_a_guide_linking_to_a_missing_option_fails_the_strict_build(sample_config: Path) -> None:
@@ -56,37 +41,6 @@ def test_the_sample_builds_strictly_with_every_guide_anchor_found(
     assert 'id="deploy.replicas"' in page
     guide = (site / "guides" / "onboarding" / "index.html").read_text(encoding="utf-8")
     assert "../../reference/schemas/service/#deploy.replicas" in guide
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def served_site(built_sample_site: tuple[subprocess.CompletedProcess[str], Path]) -> Iterator[str]:
-    """The built sample site on a local HTTP server; yields its base URL."""
-    done, site = built_sample_site
-    assert done.returncode == 0, done.stderr
-    handler = functools.partial(_Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Chromium's executable; the browser test skips, saying why, only when it cannot run."""
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).is_file() or importlib.util.find_spec("playwright") is None:
-        pytest.skip("Chromium not installed (Debian package chromium)")
-    return executable
 
 
 @pytest.mark.browser

@@ -4,6 +4,7 @@ all read this, so they cannot disagree."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from ..model import Change, Deployment, Finding, Model
@@ -62,10 +63,20 @@ def change_document(change: Change, web: str, repository: str | None) -> dict[st
     }
 
 
+def instant(date: str) -> str:
+    """A date as UTC, so that dates written in other time zones compare as instants."""
+    try:
+        return datetime.fromisoformat(date).astimezone(UTC).isoformat()
+    except ValueError:
+        return date
+
+
 def history(model: Model, repositories: dict[str, str | None]) -> list[dict[str, Any]]:
     """Every change in every environment, newest first."""
     changes = [(change, env) for env in model.environments for change in env.history]
-    changes.sort(key=lambda pair: (pair[0].date, pair[1].name, pair[0].service), reverse=True)
+    changes.sort(
+        key=lambda pair: (instant(pair[0].date), pair[1].name, pair[0].service), reverse=True
+    )
     return [change_document(c, e.web, repositories.get(c.service)) for c, e in changes]
 
 

@@ -11,6 +11,14 @@ from typing import Any
 from ..model import Model, Schema, Severity, Template
 from . import paths
 from .catalog import catalog_document
+from .changelog import (
+    link_for_option,
+    notes_for_options,
+    notes_for_templates,
+    option_links,
+    releases,
+)
+from .feed import render_feed
 from .jinja import make_environment, relative
 
 WHATS_NEW = 5
@@ -63,12 +71,19 @@ class _Site:
         )
 
 
-def _schema_context(schema: Schema) -> dict[str, Any]:
+def _schema_context(schema: Schema, notes: dict[str, Any]) -> dict[str, Any]:
     return {
         "schema": schema,
         "options": schema.options,
         "anchors": {o.anchor: o.path for o in schema.options},
+        "notes": notes,
     }
+
+
+def _summary(body: str) -> str:
+    """The first paragraph of a fragment, as plain text for the feed."""
+    paragraph = body.strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.split())
 
 
 def render_pages(model: Model) -> dict[str, str]:
@@ -76,15 +91,20 @@ def render_pages(model: Model) -> dict[str, str]:
     site = _Site(model)
     site.add(paths.HOME, "home.md.j2", whats_new=model.announcements[:WHATS_NEW])
     site.add(paths.REFERENCE, "reference_index.md.j2")
+    option_notes = notes_for_options(model)
     for schema in model.schemas:
-        site.add(paths.schema_page(schema.id), "schema.md.j2", **_schema_context(schema))
+        site.add(
+            paths.schema_page(schema.id), "schema.md.j2", **_schema_context(schema, option_notes)
+        )
     site.add(paths.TEMPLATES, "templates_index.md.j2")
+    template_notes = notes_for_templates(model)
     for template in model.templates:
         site.add(
             paths.template_page(template.id),
             "template.md.j2",
             template=template,
             usage=_usage(template),
+            notes=template_notes.get(template.id, []),
         )
     site.add(paths.CATALOG, "catalog_index.md.j2")
     site.add(paths.SERVICES, "services_index.md.j2")
@@ -96,7 +116,16 @@ def render_pages(model: Model) -> dict[str, str]:
     site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
     for env in model.environments:
         site.add(paths.environment_page(env.name), "environment.md.j2", environment=env)
-    site.add(paths.CHANGELOG, "changelog.md.j2")
+    links = option_links(model)
+    site.add(
+        paths.CHANGELOG,
+        "changelog.md.j2",
+        releases=releases(model),
+        option_link=lambda option_id: link_for_option(option_id, links),
+    )
+    site.pages[paths.FEED] = render_feed(
+        model, {a.id: _summary(a.body) for a in model.announcements}
+    )
     site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
     site.pages[paths.CATALOG_JSON] = json.dumps(site.catalog, indent=2, sort_keys=True) + "\n"
     site.pages[paths.CATALOG_SCRIPT] = (

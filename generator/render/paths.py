@@ -14,6 +14,7 @@ SERVICES = "catalog/services/index.md"
 CHANGELOG = "changelog/index.md"
 HEALTH = "health.md"
 CATALOG_JSON = "catalog.json"
+FEED = "feed.xml"
 CATALOG_SCRIPT = "assets/pipeline-docs/catalog.js"  # sorts and filters tables; in extra_javascript
 
 

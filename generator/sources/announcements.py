@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from ..ids import slug
 from ..model import Announcement, Finding, Severity
-from ..yamlload import YamlError, load_one, read_text
+from ..yamlload import Document, YamlError, load_one, read_text
 
 TYPES = ("feature", "change", "deprecation", "removal", "fix", "security")
 
@@ -26,6 +30,18 @@ def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(str(v) for v in value if v is not None)
     return (str(value),) if value else ()
+
+
+def _lines(document: Document | None, key: str, data: dict[str, Any]) -> tuple[int | None, ...]:
+    """The file line of each item of a front matter list (the front matter starts at line 2)."""
+    if document is None:
+        return ()
+    items = data.get(key)
+    count = len(items) if isinstance(items, list) else (1 if items else 0)
+    return tuple(
+        document.line((key, index) if isinstance(items, list) else (key,)) + 1
+        for index in range(count)
+    )
 
 
 def read_announcement(path: Path, display: str) -> tuple[Announcement | None, list[Finding]]:
@@ -99,6 +115,8 @@ def read_announcement(path: Path, display: str) -> tuple[Announcement | None, li
         body=body.strip(),
         options=_strings(data.get("options")),
         templates=_strings(data.get("templates")),
+        option_lines=_lines(document, "options", data),
+        template_lines=_lines(document, "templates", data),
     )
     return announcement, findings
 
@@ -117,3 +135,24 @@ def read_announcements(
             announcements.append(announcement)
     announcements.sort(key=lambda a: (a.date, a.id), reverse=True)
     return announcements, findings
+
+
+def write_fragment(
+    folder: Path, title: str, kind: str, options: tuple[str, ...], templates: tuple[str, ...],
+    release: str, day: str | None,
+) -> Path:  # fmt: skip
+    """A new fragment file with its front matter filled in and a body to write; never overwrites."""
+    when = day or date.today().isoformat()
+    stem = f"{when}-{slug(title).lower()[:60]}"
+    path = folder / f"{stem}.md"
+    counter = 2
+    while path.exists():
+        path = folder / f"{stem}-{counter}.md"
+        counter += 1
+    front = {"title": title, "type": kind, "date": when, "release": release,
+             "options": list(options), "templates": list(templates)}  # fmt: skip
+    text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n"
+    text += "\nWhat changed, for whom, and what they need to do.\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -221,7 +221,8 @@ def read_history(
         ).strip()
     except RepoError:
         return [], findings
-    if git(["rev-parse", "--is-shallow-repository"], source.root).strip() == "true":
+    shallow = git(["rev-parse", "--is-shallow-repository"], source.root).strip() == "true"
+    if shallow:
         findings.append(Finding(
             "history/partial", Severity.WARNING, shown, None,
             f"{source.environment}: the env repo is a shallow clone; its history is partial",
@@ -242,10 +243,23 @@ def read_history(
         changes = old + _walk(source, f"{old_head}..{head}", facts)
     else:
         changes = _walk(source, head, facts)
+    if shallow:  # the oldest commit of a shallow clone adds everything: no deploy happened there
+        cut = _shallow_commits(source.root)
+        changes = [c for c in changes if c.commit not in cut]
     if stored is not None:
         stored.parent.mkdir(parents=True, exist_ok=True)
         stored.write_text(json.dumps({"head": head, "changes": [asdict(c) for c in changes]}))
     return changes, findings
+
+
+def _shallow_commits(root: Path) -> set[str]:
+    """The commits a shallow clone was cut at: their parents are missing."""
+    path = Path(git(["rev-parse", "--git-path", "shallow"], root).strip())
+    path = path if path.is_absolute() else root / path
+    try:
+        return set(path.read_text().split())
+    except OSError:
+        return set()
 
 
 def _is_ancestor(root: Path, old: str, new: str) -> bool:

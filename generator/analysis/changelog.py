@@ -1,0 +1,90 @@
+"""The changelog's checks: fragments name what exists, and no schema change ships unannounced."""
+
+from __future__ import annotations
+
+import itertools
+
+from ..model import Announcement, Finding, Model, ReleaseDiff, Schema, Severity
+from .schemadiff import covers, schema_diff
+
+
+def release_diffs(model: Model) -> tuple[ReleaseDiff, ...]:
+    """The schema changes from each release to the next, and from the latest to the work tree."""
+    diffs = []
+    steps = [(r.name, r.schemas) for r in model.releases] + [("", model.schemas)]
+    for (before, old), (after, new) in itertools.pairwise(steps):
+        diffs.append(ReleaseDiff(before, after, tuple(schema_diff(old, new))))
+    return tuple(diffs)
+
+
+def option_exists(option_id: str, schemas: tuple[Schema, ...], depth: int = 0) -> bool:
+    """Whether a schema has this option, counting those below an option that is linked to a
+    definition shown elsewhere (`deploy.probes.liveness.path` when `liveness` is `readiness`)."""
+    schema_id, _, path = option_id.partition(":")
+    for schema in schemas:
+        if schema.id != schema_id:
+            continue
+        paths = {o.anchor: o.path for o in schema.options}
+        for option in schema.options:
+            if option.path == path:
+                return True
+            shown_at = paths.get(option.same_as) if option.same_as else None
+            if shown_at and depth < 8 and path.startswith((f"{option.path}.", f"{option.path}[")):
+                moved = f"{schema_id}:{shown_at}{path[len(option.path) :]}"
+                if option_exists(moved, schemas, depth + 1):
+                    return True
+    return False
+
+
+def reference_findings(model: Model) -> list[Finding]:
+    """A fragment naming an option or template that exists neither now nor at the last release."""
+    last = model.releases[-1].schemas if model.releases else ()
+    templates = {t.id for t in model.templates}
+    findings = []
+    for item in model.announcements:
+        for index, option in enumerate(item.options):
+            if not option_exists(option, model.schemas) and not option_exists(option, last):
+                findings.append(Finding(
+                    "changelog/unknown-option", Severity.ERROR, item.file, _line(item.option_lines, index),
+                    f"{item.title!r} names option {option!r}, which exists neither now nor at the last release",
+                    "write the option id as `<schema>:<path>`, e.g. `service:deploy.replicas`",
+                ))  # fmt: skip
+        for index, template in enumerate(item.templates):
+            if template not in templates:
+                findings.append(Finding(
+                    "changelog/unknown-template", Severity.ERROR, item.file,
+                    _line(item.template_lines, index),
+                    f"{item.title!r} names template {template!r}, which does not exist",
+                    "use the template's id: its path under the templates folder, without extension",
+                ))  # fmt: skip
+    return findings
+
+
+def _line(lines: tuple[int | None, ...], index: int) -> int | None:
+    return lines[index] if index < len(lines) else None
+
+
+def _announced(option: str, announcements: tuple[Announcement, ...]) -> bool:
+    return any(covers(named, option) for item in announcements for named in item.options)
+
+
+def unannounced_findings(model: Model) -> list[Finding]:
+    """Each schema change since the last release that no fragment mentions."""
+    if not model.releases or not model.schema_changes:
+        return []
+    latest = model.schema_changes[-1]
+    where = {o.id: (s.file, o.line) for s in model.schemas for o in s.options}
+    old = {o.id: (s.file, o.line) for s in model.releases[-1].schemas for o in s.options}
+    findings = []
+    for change in latest.changes:
+        if _announced(change.option, model.announcements):
+            continue
+        file, line = where.get(change.option) or (old.get(change.option, (None, None))[0], None)
+        findings.append(Finding(
+            "changelog/missing-announcement", Severity.ERROR if change.breaking else Severity.WARNING,
+            file, line,
+            f"{change.option}: {change.kind} since {latest.before} ({change.detail}), and no changelog "
+            "fragment says so" + (": this change breaks existing configs" if change.breaking else ""),
+            "add a fragment that names this option (pipeline-docs announce --option ...)",
+        ))  # fmt: skip
+    return findings
