@@ -15,11 +15,15 @@ from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
 from .findings import fails
 from .generate import generate, write_pages
+from .ids import schema_id
 from .model import Finding, Model, Severity
 from .render.catalog import catalog_document
 from .render.catalog import history as model_history
 from .report import REPORTERS, text_report, use_colour
 from .sources.announcements import TYPES, write_fragment
+from .sources.schemas import read_schema_folder
+from .validation import Validator, make_validator
+from .yamlload import load_data_file
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -130,14 +134,8 @@ def serve_command(config_path: str, dev_addr: str) -> None:
 )
 def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
     """The CI gate: report findings; exit 1 when one reaches --fail-on."""
-    config = _config(config_path)
-    findings = collect(config).findings
-    rendered = REPORTERS[fmt](findings, use_colour(sys.stdout.isatty()) and output is None)
-    if output:
-        Path(output).write_text(rendered, encoding="utf-8")
-        click.echo(text_report(findings, use_colour(sys.stdout.isatty())), nl=False)
-    else:
-        click.echo(rendered, nl=False)
+    findings = collect(_config(config_path)).findings
+    _report(findings, fmt, output)
     _exit_for(findings, fail_on)
 
 
@@ -351,3 +349,60 @@ def announce_command(
             options = tuple(o.strip() for o in answer.split(",") if o.strip())
     path = write_fragment(config.announcements, title, kind, options, templates, release, day)
     click.echo(f"wrote {config.display(path)}")
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--schema", "schema_ref", required=True,
+              help="A schema id of the pipeline (its `schemas:` folder), or the path of a schema file.")  # fmt: skip
+@click.option("--config", "config_path", default="pipeline-docs.yml", show_default=True,
+              type=click.Path(dir_okay=False), help="Where the pipeline's schemas are named.")  # fmt: skip
+@fail_on_option
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write this format to a file; text goes to the terminal.",
+)
+def validate_command(files: tuple[str, ...], schema_ref: str, config_path: str, fail_on: str, fmt: str,
+                     output: str | None) -> None:  # fmt: skip
+    """Check FILES against a pipeline schema: invalid values, undocumented and deprecated options.
+
+    For the CI of any repo: `pipeline-docs validate .pipeline.yml --schema service`."""
+    validator, schema_id = _validator_for(schema_ref, config_path)
+    findings: list[Finding] = []
+    for name in files:
+        document, found = load_data_file(Path(name), name)
+        findings += found
+        if document is not None:
+            findings += validator.check(document, schema_id)
+    ordered = tuple(sorted(set(findings), key=Finding.sort_key))
+    _report(ordered, fmt, output)
+    _exit_for(ordered, fail_on)
+
+
+def _validator_for(schema_ref: str, config_path: str) -> tuple[Validator, str]:
+    """The validator and schema id for `--schema`: a file path, or an id in the config's schemas."""
+    path = Path(schema_ref)
+    if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
+        loaded, schemas, _ = read_schema_folder(path.parent, lambda p: p.name)
+        return make_validator(loaded, schemas), schema_id(path)
+    folder = _config(config_path).schemas if Path(config_path).is_file() else None
+    loaded, schemas, _ = read_schema_folder(folder, lambda p: p.name)
+    validator = make_validator(loaded, schemas)
+    if not validator.known(schema_ref):
+        known = ", ".join(sorted(validator.loaded)) or "none"
+        click.echo(f"unknown schema {schema_ref!r}; known: {known}", err=True)
+        sys.exit(2)
+    return validator, schema_ref
+
+
+def _report(findings: tuple[Finding, ...], fmt: str, output: str | None) -> None:
+    rendered = REPORTERS[fmt](findings, use_colour(sys.stdout.isatty()) and output is None)
+    if output:
+        Path(output).write_text(rendered, encoding="utf-8")
+        click.echo(text_report(findings, use_colour(sys.stdout.isatty())), nl=False)
+    else:
+        click.echo(rendered, nl=False)

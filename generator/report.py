@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from itertools import groupby
 
 from .model import Finding, Severity
+from .rules import RULES
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -46,3 +50,133 @@ REPORTERS: dict[str, Callable[[Sequence[Finding], bool], str]] = {
     "text": text_report,
     "json": json_report,
 }
+
+
+_SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_CODEQUALITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across runs and line shifts: the rule, the file and the message."""
+    key = "\0".join((finding.rule, finding.file or "", finding.message))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def codequality_report(findings: Sequence[Finding], colour: bool = False) -> str:
+    """GitLab Code Quality: a JSON list GitLab shows in merge requests."""
+    issues = [
+        {
+            "description": f"{f.message} [{f.rule}]",
+            "check_name": f.rule,
+            "fingerprint": fingerprint(f),
+            "severity": _CODEQUALITY[f.severity],
+            "location": {"path": f.file or "pipeline-docs.yml", "lines": {"begin": f.line or 1}},
+        }
+        for f in findings
+    ]
+    return json.dumps(issues, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_report(findings: Sequence[Finding], colour: bool = False) -> str:
+    """GitHub Actions workflow commands: annotations on the files of a pull request."""
+    lines = []
+    for f in findings:
+        level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[
+            f.severity
+        ]
+        props = [f"title={_escape_property(f.rule)}"]
+        if f.file:
+            props.insert(0, f"file={_escape_property(f.file)}")
+        if f.line:
+            props.insert(1 if f.file else 0, f"line={f.line}")
+        lines.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def junit_report(findings: Sequence[Finding], colour: bool = False) -> str:
+    """JUnit XML, which GitLab and Jenkins show as tests: one failing case per error or warning."""
+    suite = ET.Element("testsuite", name="pipeline-docs check")
+    failures = 0
+    for f in findings:
+        case = ET.SubElement(
+            suite, "testcase", classname=f.file or "pipeline-docs", name=f"{f.rule}: {f.message}"
+        )
+        if f.line:
+            case.set("line", str(f.line))
+        if f.severity is Severity.INFO:
+            ET.SubElement(case, "system-out").text = f.message
+            continue
+        failures += 1
+        failure = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
+        failure.text = f"{f.file or ''}:{f.line or ''}: {f.message}\nhint: {f.hint}"
+    if not findings:
+        ET.SubElement(suite, "testcase", classname="pipeline-docs", name="no findings")
+    suite.set("tests", str(max(len(findings), 1)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    root = ET.Element(
+        "testsuites", name="pipeline-docs", tests=suite.get("tests", "0"), failures=str(failures)
+    )
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def sarif_report(findings: Sequence[Finding], colour: bool = False) -> str:
+    """SARIF 2.1.0, for GitHub code scanning and other static-analysis viewers."""
+    used = sorted({f.rule for f in findings})
+    rules = [
+        {
+            "id": rule,
+            "shortDescription": {"text": RULES[rule].description if rule in RULES else rule},
+            "defaultConfiguration": {
+                "level": _SARIF_LEVELS[RULES[rule].severity] if rule in RULES else "error"
+            },
+        }
+        for rule in used
+    ]
+    results = []
+    for f in findings:
+        location: dict[str, object] = {"artifactLocation": {"uri": f.file or "pipeline-docs.yml"}}
+        if f.line:
+            location["region"] = {"startLine": f.line}
+        results.append({
+            "ruleId": f.rule,
+            "ruleIndex": used.index(f.rule),
+            "level": _SARIF_LEVELS[f.severity],
+            "message": {"text": f.message + (f" ({f.hint})" if f.hint else "")},
+            "locations": [{"physicalLocation": location}],
+            "partialFingerprints": {"pipelineDocs/v1": fingerprint(f)},
+        })  # fmt: skip
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "pipeline-docs", "version": _version(),
+                "informationUri": "https://pypi.org/project/pipeline-docs/", "rules": rules,
+            }},
+            "results": results,
+        }],
+    }  # fmt: skip
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pipeline-docs")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+REPORTERS.update(
+    junit=junit_report, codequality=codequality_report, github=github_report, sarif=sarif_report
+)

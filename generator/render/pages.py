@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Model, Schema, Severity, Template
+from ..rules import RULES
 from . import paths
 from .catalog import catalog_document
 from .changelog import (
@@ -127,6 +128,7 @@ def render_pages(model: Model) -> dict[str, str]:
         model, {a.id: _summary(a.body) for a in model.announcements}
     )
     site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
+    site.add(paths.RULES, "rules.md.j2", rules=sorted(RULES.values(), key=lambda r: r.id))
     site.pages[paths.CATALOG_JSON] = json.dumps(site.catalog, indent=2, sort_keys=True) + "\n"
     site.pages[paths.CATALOG_SCRIPT] = (
         resources.files("generator.render").joinpath("assets/catalog.js").read_text("utf-8")

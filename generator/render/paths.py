@@ -13,6 +13,7 @@ TEAMS = "catalog/teams/index.md"
 SERVICES = "catalog/services/index.md"
 CHANGELOG = "changelog/index.md"
 HEALTH = "health.md"
+RULES = "reference/rules.md"
 CATALOG_JSON = "catalog.json"
 FEED = "feed.xml"
 CATALOG_SCRIPT = "assets/pipeline-docs/catalog.js"  # sorts and filters tables; in extra_javascript

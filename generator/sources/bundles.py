@@ -34,6 +34,7 @@ class Bundle:
     facts: dict[str, str] = field(default_factory=dict)  # bundle.yml, values as written
     workloads: list[Workload] = field(default_factory=list)
     readable: bool = False
+    meta: Document | None = None  # bundle.yml, to check against the bundle schema
 
 
 def url_facts(url: str) -> dict[str, str]:
@@ -251,7 +252,8 @@ def read_bundle(data: bytes, url: str, file: str, line: int | None) -> tuple[Bun
         documents, found = load_documents(text, shown)
         findings.extend(found)
         if name == meta_name:
-            bundle.facts = _facts(documents[0] if documents else None)
+            bundle.meta = documents[0] if documents else None
+            bundle.facts = _facts(bundle.meta)
             continue
         for document in documents:
             workload = workload_from(document)

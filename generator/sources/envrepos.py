@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
-
-import jsonschema
 
 from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Severity
+from ..validation import Validator
 from ..yamlload import MAX_FILE_BYTES, Document, as_list, load_documents, load_one
 from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
 from .gitrepo import RepoError, RepoView, is_url, open_repo
@@ -36,7 +34,7 @@ class _Context:
     view: RepoView
     owners: Owners
     codeowners: CodeOwners
-    schema: dict[str, Any]
+    validator: Validator
     findings: list[Finding]
     parsed: dict[str, list[Document]] = field(default_factory=dict)
     env_file: str = ENVIRONMENT_FILE  # where environment.yml is, under `path` when set
@@ -117,17 +115,6 @@ def _bundle_entries(document: Document) -> list[tuple[str, str | None, int]]:
     return entries
 
 
-def _validate(ctx: _Context, document: Document) -> None:
-    cls = jsonschema.validators.validator_for(ctx.schema, default=jsonschema.Draft202012Validator)
-    for error in cls(ctx.schema).iter_errors(document.data):
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        ctx.findings.append(Finding(
-            "config/invalid", Severity.ERROR, document.file, document.line(tuple(error.absolute_path)),
-            f"{ENVIRONMENT_FILE} at {where}: {error.message[:300]}",
-            "fix the value so that it matches the environment schema",
-        ))  # fmt: skip
-
-
 def _totals(workloads: list[Workload]) -> tuple[float | None, int | None]:
     """CPU cores and memory bytes requested by all replicas of these workloads."""
     cpu: float | None = None
@@ -186,6 +173,8 @@ def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Depl
                 ))  # fmt: skip
         bundle, found = read_bundle(data, url, file, line)
         ctx.findings.extend(found)
+        if bundle.meta is not None:
+            ctx.findings.extend(ctx.validator.check(bundle.meta, "bundle", "bundle.yml"))
     guessed = url_facts(url)
     workloads = bundle.workloads
     labels = [w.labels for w in workloads] + [w.annotations for w in workloads]
@@ -288,7 +277,7 @@ def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
 
 
 def read_environment(
-    config: Config, env: EnvironmentConfig, owners: Owners, schema: dict[str, Any]
+    config: Config, env: EnvironmentConfig, owners: Owners, validator: Validator
 ) -> tuple[Environment, list[Finding]]:
     """Everything one environment runs; findings for whatever could not be read."""
     findings: list[Finding] = []
@@ -301,7 +290,7 @@ def read_environment(
             "check `repo` and `ref` of this environment in the config",
         ))  # fmt: skip
         return Environment(env.name, env.repo), findings
-    ctx = _Context(config, env, view, owners, _codeowners(view), schema, findings)
+    ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings)
     deployments: list[Deployment] = []
     prefix = f"{env.path.strip('/')}/" if env.path else ""
     ours = view.exists(prefix + ENVIRONMENT_FILE)
@@ -341,7 +330,7 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
     ctx.findings.extend(found)
     if document is None:
         return []
-    _validate(ctx, document)
+    ctx.findings.extend(ctx.validator.check(document, "environment", ENVIRONMENT_FILE))
     deployments = [
         _from_bundle(ctx, url, digest, line) for url, digest, line in _bundle_entries(document)
     ]

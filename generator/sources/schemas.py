@@ -257,10 +257,12 @@ def read_schema(
     return schema, findings
 
 
-def read_schemas(folder: Path | None, display: Any) -> tuple[list[Schema], list[Finding]]:
-    """Every schema of the folder, flattened; findings for whatever could not be read."""
+def read_schema_folder(
+    folder: Path | None, display: Any
+) -> tuple[list[LoadedSchema], list[Schema], list[Finding]]:
+    """Every schema of the folder, as loaded and flattened; findings for what could not be read."""
     if folder is None:
-        return [], []
+        return [], [], []
     loaded, findings = load_schemas(folder, display)
     registry = build_registry(loaded)
     schemas = []
@@ -268,7 +270,13 @@ def read_schemas(folder: Path | None, display: Any) -> tuple[list[Schema], list[
         schema, found = read_schema(item, registry)
         schemas.append(schema)
         findings.extend(found)
+    return loaded, schemas, findings
+
+
+def read_schemas(folder: Path | None, display: Any) -> tuple[list[Schema], list[Finding]]:
+    """Every schema of the folder, flattened; findings for whatever could not be read."""
+    _, schemas, findings = read_schema_folder(folder, display)
     return schemas, findings
 
 
-__all__ = ["LoadedSchema", "build_registry", "load_schemas", "read_schemas"]
+__all__ = ["LoadedSchema", "build_registry", "load_schemas", "read_schema_folder", "read_schemas"]

@@ -1,0 +1,176 @@
+"""Config files checked against the pipeline's schemas: invalid values, undocumented options in
+use, deprecated options in use. The same checks serve `check` (environment.yml, bundle.yml,
+files `validate:` maps) and `validate` (any file, in any repo's CI)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+
+from .model import Finding, Option, Schema, Severity
+from .sources.schemas import LoadedSchema, build_registry, load_schemas, read_schema
+from .yamlload import Document, YamlPath, as_dict
+
+FORMATS = ("environment", "bundle")  # the pipeline's own formats, built in unless overridden
+
+
+@dataclass
+class _Node:
+    """One option in the tree the checks walk a config file along."""
+
+    option: Option | None = None
+    children: dict[str, _Node] = field(default_factory=dict)
+    alias: _Node | None = None  # an option shown as the same definition as another
+
+    def target(self) -> _Node:
+        node, hops = self, 0
+        while node.alias is not None and hops < 16:
+            node, hops = node.alias, hops + 1
+        return node
+
+    def child(self, key: str | int) -> _Node | None:
+        node = self.target()
+        if isinstance(key, int):
+            return node.children.get("[]") or node.children.get(f"[{key}]")
+        if key in node.children:
+            return node.children[key]
+        return next((c for name, c in node.children.items() if name.startswith("<name")), None)
+
+    def open(self) -> bool:
+        """No option below it is documented: what it holds is free-form, not unknown."""
+        return not self.target().children
+
+
+def _tree(schema: Schema) -> _Node:
+    root = _Node()
+    by_anchor: dict[str, _Node] = {}
+    for option in schema.options:
+        if option.definition or not option.segments:
+            continue
+        node = root
+        for part in option.segments:
+            node = node.children.setdefault(part, _Node())
+        node.option = option
+        by_anchor[option.anchor] = node
+    for node in by_anchor.values():
+        if node.option is not None and node.option.same_as in by_anchor:
+            node.alias = by_anchor[node.option.same_as]
+    return root
+
+
+@dataclass
+class Validator:
+    """Schemas by id, ready to check documents against."""
+
+    loaded: dict[str, LoadedSchema]
+    schemas: dict[str, Schema]
+    registry: referencing.Registry[Any]
+    trees: dict[str, _Node] = field(default_factory=dict)
+
+    def known(self, schema_id: str) -> bool:
+        return schema_id in self.loaded
+
+    def check(self, document: Document, schema_id: str, what: str = "") -> list[Finding]:
+        """Findings for one document: invalid values, unknown and deprecated options."""
+        loaded = self.loaded[schema_id]
+        data = loaded.document.data
+        try:
+            cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
+            errors = list(cls(data, registry=self.registry).iter_errors(document.data))
+        except Exception as problem:  # a broken schema is reported where it is read
+            return [Finding("config/invalid", Severity.ERROR, document.file, document.start_line,
+                            f"cannot check against schema {schema_id}: {problem}")]  # fmt: skip
+        label = f"{what} " if what else ""
+        findings: list[Finding] = []
+        unknown: set[YamlPath] = set()
+        for error in errors:
+            path = tuple(error.absolute_path)
+            if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
+                error.instance, dict
+            ):
+                allowed = set(as_dict(as_dict(error.schema).get("properties")))
+                for key in sorted(set(map(str, error.instance)) - allowed):
+                    unknown.add((*path, key))
+                continue
+            where = _show(path)
+            findings.append(Finding(
+                "config/invalid", Severity.ERROR, document.file, document.line(path),
+                f"{label}{where}: {error.message[:300]}", f"fix the value to match schema {schema_id}",
+            ))  # fmt: skip
+        tree = self.trees.setdefault(schema_id, _tree(self.schemas[schema_id]))
+        _walk(document.data, tree, (), unknown, findings, document, label)
+        for path in sorted(unknown, key=lambda p: (document.line(p), _show(p))):
+            findings.append(Finding(
+                "config/unknown-option", Severity.ERROR, document.file, document.line(path),
+                f"{label}{_show(path)} is not an option of schema {schema_id}: it is undocumented",
+                "fix the name, or document the option in the schema before using it",
+            ))  # fmt: skip
+        return findings
+
+
+def _show(path: YamlPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _walk(value: Any, node: _Node, path: YamlPath, unknown: set[YamlPath], findings: list[Finding],
+          document: Document, label: str) -> None:  # fmt: skip
+    """Every key of the document along the option tree: unknown keys and deprecated options."""
+    option = node.target().option or node.option
+    if path and option is not None and option.deprecated:
+        findings.append(Finding(
+            "config/deprecated-option", Severity.WARNING, document.file, document.line(path),
+            f"{label}{_show(path)} is deprecated: {option.deprecated_message or 'see its reference'}",
+            option.deprecated_message or "stop using it before it is removed",
+        ))  # fmt: skip
+    if node.open():
+        return
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, child_value in items:
+        child = node.child(key)
+        child_path = (*path, key)
+        if child is None:
+            if isinstance(key, str):
+                unknown.add(child_path)
+            continue
+        _walk(child_value, child, child_path, unknown, findings, document, label)
+
+
+def _builtin(name: str) -> Path:
+    return Path(str(resources.files("generator"))) / "formats" / f"{name}.schema.json"
+
+
+def make_validator(loaded: list[LoadedSchema], schemas: list[Schema]) -> Validator:
+    """A validator over the pipeline's schemas, with the built-in formats they do not replace."""
+    by_id = {item.id: item for item in loaded}
+    flat = {schema.id: schema for schema in schemas}
+    extra = []
+    for name in FORMATS:
+        if name not in by_id:
+            builtin, _ = load_schemas(_builtin(name).parent, lambda p: f"(built-in) {p.name}")
+            extra += [item for item in builtin if item.id == name]
+    registry = build_registry([*loaded, *extra])
+    for item in extra:
+        by_id[item.id] = item
+        flat[item.id], _ = read_schema(item, registry)
+    return Validator(by_id, flat, registry)
+
+
+def builtin_format(name: str) -> dict[str, Any]:
+    """A format schema shipped with the package: `environment` or `bundle`."""
+    data: dict[str, Any] = json.loads(_builtin(name).read_text("utf-8"))
+    return data
