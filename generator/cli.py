@@ -161,9 +161,7 @@ def _catalog_table(document: dict[str, Any], env: str | None) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     if any(len(r) > 2 for r in rows):
-        lines.append(
-            "< pending: an earlier environment is ahead   ! skipped: an earlier one never ran it"
-        )
+        lines.append("< pending (an earlier env is ahead)  ! skipped (an earlier env never ran it)")
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ..model import Finding, Severity
+from ..progress import say
 from ..yamlload import Document, load_documents
 from .workloads import Workload, workload_from
 
@@ -134,6 +135,7 @@ def fetch(
     if cached is not None and cached.is_file():
         return cached.read_bytes(), []
     try:
+        say(f"downloading {url}")
         data = _download(url)
     except (urllib.error.URLError, OSError, ValueError) as error:
         return None, [

@@ -79,7 +79,9 @@ def _codeowners(view: RepoView) -> CodeOwners:
 
 
 def _is_helm_template(name: str, text: str) -> bool:
-    return "{{" in text and ("/templates/" in f"/{name}" or "{{ ." in text or "{{- " in text)
+    """A chart's template: `{{ }}` in a `templates/` folder. Elsewhere `{{ }}` may be data (an
+    ApplicationSet's Go templates); such a file is a template only if it does not parse."""
+    return "{{" in text and "/templates/" in f"/{name}"
 
 
 def _read_documents(ctx: _Context, name: str) -> list[Document]:
@@ -99,6 +101,13 @@ def _read_documents(ctx: _Context, name: str) -> list[Document]:
         ))  # fmt: skip
         return []
     documents, found = load_documents(text, shown)
+    if "{{" in text and any(f.rule == "yaml/parse-error" for f in found):
+        ctx.findings.append(Finding(
+            "envrepo/skipped-template", Severity.INFO, shown, None,
+            "template skipped: it is not YAML until rendered",
+            "deploy it through a HelmRelease, an Application or a bundle to have it cataloged",
+        ))  # fmt: skip
+        return []
     ctx.findings.extend(found)
     return documents
 

@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..progress import say
+
 GIT_TIMEOUT_SECONDS = 300
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
 
@@ -122,6 +124,7 @@ def clone_or_fetch(url: str, cache: Path) -> Path:
         )
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
+        say(f"cloning {url}")
         git(["clone", "--quiet", "--mirror", url, str(target)])
     return target
 

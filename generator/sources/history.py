@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..model import Change, Finding, Severity
+from ..progress import say
 from .bundles import url_facts
 from .gitrepo import GIT_TIMEOUT_SECONDS, RepoError, git
 from .workloads import image_parts
@@ -239,6 +240,7 @@ def read_history(
     old = [Change(**item) for item in previous.get("changes", [])] if old_head else []  # type: ignore[attr-defined]
     if old_head == head:
         return old, findings
+    say(f"reading the history of {source.environment}")
     if old_head and _is_ancestor(source.root, old_head, head):
         changes = old + _walk(source, f"{old_head}..{head}", facts)
     else:

@@ -171,6 +171,8 @@ def _image(image: str, rules: list[dict[str, Any]]) -> str:
             tag, digest = str(rule["newTag"]), None
         if rule.get("digest"):
             digest = str(rule["digest"])
+            if rule.get("newTag") is None:
+                tag = None  # kustomize pins by digest alone
     return repo + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
 
 
