@@ -39,7 +39,9 @@ def main() -> None:
                        capture_output=True, check=False)  # fmt: skip
         whole.append(time.perf_counter() - start)
     print(f"imports: {imports:.2f} s")
-    print(f"check's work on the sample: median {statistics.median(runs):.3f} s, max {max(runs):.3f} s")
+    print(
+        f"check's work on the sample: median {statistics.median(runs):.3f} s, max {max(runs):.3f} s"
+    )
     print(f"whole command (start-up included): median {statistics.median(whole):.2f} s")
 
 
