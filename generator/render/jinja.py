@@ -87,10 +87,16 @@ def first_sentence(value: Any, limit: int = 160) -> str:
     return short if len(short) <= limit else short[: limit - 1].rstrip() + "…"
 
 
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def yaml_block(value: Any) -> str:
     """A value as YAML, for fenced code blocks (fences cannot be closed from inside)."""
-    dumped = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    dumped = dumped.removesuffix("...\n")  # a lone scalar ends its document explicitly
+    dumped = yaml.dump(
+        value, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+    if dumped.endswith("\n...\n"):  # the pure-Python dumper ends a lone scalar explicitly
+        dumped = dumped[: -len("...\n")]
     return dumped.replace("```", "` ` `").rstrip()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,12 @@ def build_registry(schemas: list[LoadedSchema]) -> referencing.Registry[Any]:
     return registry
 
 
+@functools.cache
+def _meta_validator(cls: Any) -> Any:
+    """One validator per draft: building it resolves the whole metaschema, which is not cheap."""
+    return cls(cls.META_SCHEMA)
+
+
 def _metaschema_findings(schema: LoadedSchema) -> list[Finding]:
     data = schema.document.data
     if isinstance(data, bool):
@@ -134,7 +141,7 @@ def _metaschema_findings(schema: LoadedSchema) -> list[Finding]:
     except Exception:
         cls = jsonschema.Draft202012Validator
     findings = []
-    for error in itertools.islice(cls(cls.META_SCHEMA).iter_errors(data), 20):
+    for error in itertools.islice(_meta_validator(cls).iter_errors(data), 20):
         findings.append(
             Finding(
                 "schema/invalid",
