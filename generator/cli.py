@@ -64,6 +64,17 @@ fail_on_option = click.option(
 )
 
 
+def report_options(command: Any) -> Any:
+    """`--format` and `--output`, for the commands that report findings."""
+    command = click.option(
+        "--output", type=click.Path(dir_okay=False),
+        help="Write this format to a file; text goes to the terminal.",
+    )(command)  # fmt: skip
+    return click.option(
+        "--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pipeline-docs")
 def main() -> None:
@@ -124,14 +135,7 @@ def serve_command(config_path: str, dev_addr: str) -> None:
 @main.command("check")
 @config_option
 @fail_on_option
-@click.option(
-    "--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True
-)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write this format to a file; text goes to the terminal.",
-)
+@report_options
 def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
     """The CI gate: report findings; exit 1 when one reaches --fail-on."""
     findings = collect(_config(config_path)).findings
@@ -356,14 +360,7 @@ def announce_command(
 @click.option("--config", "config_path", default="pipeline-docs.yml", show_default=True,
               type=click.Path(dir_okay=False), help="Where the pipeline's schemas are named.")  # fmt: skip
 @fail_on_option
-@click.option(
-    "--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True
-)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write this format to a file; text goes to the terminal.",
-)
+@report_options
 def validate_command(files: tuple[str, ...], schema_ref: str, config_path: str, fail_on: str, fmt: str,
                      output: str | None) -> None:  # fmt: skip
     """Check FILES against a pipeline schema: invalid values, undocumented and deprecated options.
