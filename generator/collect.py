@@ -30,7 +30,8 @@ def _validate_files(config: Config, validator: Validator) -> list[Finding]:
     for pattern, schema_id in config.validate:
         if not validator.known(schema_id):
             findings.append(Finding(
-                "config/unknown-schema", Severity.ERROR, config.display(config.file), None,
+                "config/unknown-schema", Severity.ERROR, config.display(config.file),
+                config.line_of("validate", pattern),
                 f"`validate:` maps {pattern} to schema {schema_id!r}, which does not exist",
                 "use the id of a schema in the schemas folder",
             ))  # fmt: skip
@@ -41,6 +42,19 @@ def _validate_files(config: Config, validator: Validator) -> list[Finding]:
             findings.extend(found)
             if document is not None:
                 findings.extend(validator.check(document, schema_id))
+    return findings
+
+
+def _missing_folders(config: Config) -> list[Finding]:
+    """A `schemas:` or `announcements:` folder the config names that is not there."""
+    findings = []
+    for key, folder in (("schemas", config.schemas), ("announcements", config.announcements)):
+        if folder is not None and not folder.is_dir():
+            findings.append(Finding(
+                "config/missing-path", Severity.ERROR, config.display(folder), None,
+                f"the {key} folder {config.display(folder)} does not exist",
+                f"fix `{key}:` in {config.display(config.file)} (line {config.line_of(key)})",
+            ))  # fmt: skip
     return findings
 
 
@@ -75,6 +89,7 @@ def collect(config: Config) -> Model:
                 f"cannot make the sample's env repos: {error}",
             )
         )
+    findings += _missing_folders(config)
     loaded, schemas, found = read_schema_folder(config.schemas, config.display)
     findings += found
     validator = make_validator(loaded, schemas)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,11 @@ class Config:
     sample: Path | None = None
     cache: Path = field(default=Path(".cache"))
     site_url: str = ""
+    lines: tuple[tuple[str, int], ...] = ()  # each key path, slash-joined, -> its line
+
+    def line_of(self, *path: str | int) -> int | None:
+        """The line of a key of the config (`"validate", pattern`), for findings about it."""
+        return dict(self.lines).get("/".join(map(str, path)))
 
     @property
     def root(self) -> Path:
@@ -172,7 +177,9 @@ def load_config(path: Path | str = "pipeline-docs.yml") -> Config:
     problems.sort(key=lambda p: (p.line or 0, p.key))
     if problems:
         raise ConfigError(problems)
-    return _build(file, document.data)
+    config = _build(file, document.data)
+    lines = tuple(sorted(("/".join(map(str, path)), line) for path, line in document.lines.items()))
+    return replace(config, lines=lines)
 
 
 def _build(file: Path, data: dict[str, Any]) -> Config:

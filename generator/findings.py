@@ -41,7 +41,7 @@ def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
                     "config/unused-ignore",
                     Severity.WARNING,
                     config.display(config.file),
-                    None,
+                    config.line_of("checks", "ignore", index),
                     f"ignore of {ignore.rule} on {ignore.path} matches no finding",
                     "remove the ignore from `checks.ignore`",
                 )

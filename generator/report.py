@@ -56,10 +56,22 @@ _SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 _CODEQUALITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
 
-def fingerprint(finding: Finding) -> str:
-    """Stable across runs and line shifts: the rule, the file and the message."""
-    key = "\0".join((finding.rule, finding.file or "", finding.message))
+def fingerprint(finding: Finding, occurrence: int = 0) -> str:
+    """Stable across runs and line shifts: the rule, the file, the message, and which occurrence
+    of that same message in that file it is (findings come sorted by line)."""
+    key = "\0".join((finding.rule, finding.file or "", finding.message, str(occurrence)))
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """A fingerprint per finding, unique even for the same message on two lines."""
+    seen: dict[tuple[str, str, str], int] = {}
+    prints = []
+    for finding in findings:
+        key = (finding.rule, finding.file or "", finding.message)
+        prints.append(fingerprint(finding, seen.get(key, 0)))
+        seen[key] = seen.get(key, 0) + 1
+    return prints
 
 
 def codequality_report(findings: Sequence[Finding], colour: bool = False) -> str:
@@ -68,11 +80,11 @@ def codequality_report(findings: Sequence[Finding], colour: bool = False) -> str
         {
             "description": f"{f.message} [{f.rule}]",
             "check_name": f.rule,
-            "fingerprint": fingerprint(f),
+            "fingerprint": print_,
             "severity": _CODEQUALITY[f.severity],
             "location": {"path": f.file or "pipeline-docs.yml", "lines": {"begin": f.line or 1}},
         }
-        for f in findings
+        for f, print_ in zip(findings, fingerprints(findings), strict=True)
     ]
     return json.dumps(issues, indent=2) + "\n"
 
@@ -144,7 +156,7 @@ def sarif_report(findings: Sequence[Finding], colour: bool = False) -> str:
         for rule in used
     ]
     results = []
-    for f in findings:
+    for f, print_ in zip(findings, fingerprints(findings), strict=True):
         location: dict[str, object] = {"artifactLocation": {"uri": f.file or "pipeline-docs.yml"}}
         if f.line:
             location["region"] = {"startLine": f.line}
@@ -154,7 +166,7 @@ def sarif_report(findings: Sequence[Finding], colour: bool = False) -> str:
             "level": _SARIF_LEVELS[f.severity],
             "message": {"text": f.message + (f" ({f.hint})" if f.hint else "")},
             "locations": [{"physicalLocation": location}],
-            "partialFingerprints": {"pipelineDocs/v1": fingerprint(f)},
+            "partialFingerprints": {"pipelineDocs/v1": print_},
         })  # fmt: skip
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -5,6 +5,7 @@ files `validate:` maps) and `validate` (any file, in any repo's CI)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -73,6 +74,11 @@ class Validator:
     registry: referencing.Registry[Any]
     trees: dict[str, _Node] = field(default_factory=dict)
 
+    def _tree(self, schema_id: str) -> _Node:
+        if schema_id not in self.trees:
+            self.trees[schema_id] = _tree(self.schemas[schema_id])
+        return self.trees[schema_id]
+
     def known(self, schema_id: str) -> bool:
         return schema_id in self.loaded
 
@@ -94,17 +100,27 @@ class Validator:
             if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
                 error.instance, dict
             ):
-                allowed = set(as_dict(as_dict(error.schema).get("properties")))
-                for key in sorted(set(map(str, error.instance)) - allowed):
-                    unknown.add((*path, key))
+                # Decided along the option tree, which knows patternProperties and the
+                # options allOf and $ref compose: the error only says which keys to look at.
+                node = _node_at(self._tree(schema_id), path)
+                patterns = list(as_dict(as_dict(error.schema).get("patternProperties")))
+                for key in sorted(map(str, error.instance)):
+                    named = node is not None and key in node.target().children
+                    matched = any(_matches(p, key) for p in patterns)
+                    if (
+                        node is None
+                        or node.open()
+                        or node.child(key) is None
+                        or not (named or matched)
+                    ):
+                        unknown.add((*path, key))
                 continue
             where = _show(path)
             findings.append(Finding(
                 "config/invalid", Severity.ERROR, document.file, document.line(path),
                 f"{label}{where}: {error.message[:300]}", f"fix the value to match schema {schema_id}",
             ))  # fmt: skip
-        tree = self.trees.setdefault(schema_id, _tree(self.schemas[schema_id]))
-        _walk(document.data, tree, (), unknown, findings, document, label)
+        _walk(document.data, self._tree(schema_id), (), unknown, findings, document, label)
         for path in sorted(unknown, key=lambda p: (document.line(p), _show(p))):
             findings.append(Finding(
                 "config/unknown-option", Severity.ERROR, document.file, document.line(path),
@@ -112,6 +128,20 @@ class Validator:
                 "fix the name, or document the option in the schema before using it",
             ))  # fmt: skip
         return findings
+
+
+def _matches(pattern: str, key: str) -> bool:
+    try:
+        return re.search(pattern, key) is not None
+    except re.error:
+        return False
+
+
+def _node_at(root: _Node, path: YamlPath) -> _Node | None:
+    node: _Node | None = root
+    for part in path:
+        node = node.child(part) if node is not None else None
+    return node
 
 
 def _show(path: YamlPath) -> str:

@@ -68,18 +68,32 @@ def _announced(option: str, announcements: tuple[Announcement, ...]) -> bool:
     return any(covers(named, option) for item in announcements for named in item.options)
 
 
+def _nearest(
+    option: str, where: dict[str, tuple[str, int | None]], files: dict[str, str]
+) -> tuple[str | None, int | None]:
+    """For an option that is gone: the line of the nearest option above it that is still there,
+    in the work tree's file of the same schema (never the cached copy of an old release)."""
+    schema, _, path = option.partition(":")
+    while path:
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+        if f"{schema}:{path}" in where:
+            return where[f"{schema}:{path}"]
+    return files.get(schema), None
+
+
 def unannounced_findings(model: Model) -> list[Finding]:
     """Each schema change since the last release that no fragment mentions."""
     if not model.releases or not model.schema_changes:
         return []
     latest = model.schema_changes[-1]
     where = {o.id: (s.file, o.line) for s in model.schemas for o in s.options}
-    old = {o.id: (s.file, o.line) for s in model.releases[-1].schemas for o in s.options}
+    files = {s.id: s.file for s in model.schemas}
     findings = []
     for change in latest.changes:
         if _announced(change.option, model.announcements):
             continue
-        file, line = where.get(change.option) or (old.get(change.option, (None, None))[0], None)
+        file, line = where.get(change.option) or _nearest(change.option, where, files)
         findings.append(Finding(
             "changelog/missing-announcement", Severity.ERROR if change.breaking else Severity.WARNING,
             file, line,

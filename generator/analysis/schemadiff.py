@@ -37,7 +37,8 @@ def _show(value: object) -> str:
 def _compare(option_id: str, old: Option, new: Option) -> list[SchemaChange]:
     changes = []
     if set(old.types) != set(new.types) and old.types and new.types:
-        changes.append(SchemaChange(option_id, TYPE_CHANGED, True,
+        narrowed = not set(old.types) <= set(new.types)  # a value valid before may be refused now
+        changes.append(SchemaChange(option_id, TYPE_CHANGED, narrowed,
                                     f"type {' | '.join(old.types)} -> {' | '.join(new.types)}"))  # fmt: skip
     if old.has_default != new.has_default or old.default != new.default:
         before = _show(old.default) if old.has_default else "none"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,18 @@ def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(str(v) for v in value if v is not None)
     return (str(value),) if value else ()
+
+
+def _is_date(text: str) -> bool:
+    """`2026-06-01`, or an RFC 3339 time such as `2026-06-01T09:30:00+02:00`."""
+    try:
+        if len(text) == 10:
+            date.fromisoformat(text)
+        else:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _lines(document: Document | None, key: str, data: dict[str, Any]) -> tuple[int | None, ...]:
@@ -91,6 +103,14 @@ def read_announcement(path: Path, display: str) -> tuple[Announcement | None, li
                 f"add `{key}:`",
             )
         )
+    when = (document.text(("date",)) if document else None) or ""
+    if when and not _is_date(when):
+        findings.append(Finding(
+            "changelog/invalid-front-matter", Severity.ERROR, display,
+            document.line(("date",)) + 1 if document else 2,
+            f"date {when!r} is not a date", "write it as YYYY-MM-DD",
+        ))  # fmt: skip
+        missing.append("date")
     kind = str(data.get("type") or "")
     if kind and kind not in TYPES:
         findings.append(

@@ -248,7 +248,7 @@ def read_bundle(data: bytes, url: str, file: str, line: int | None) -> tuple[Bun
             text = members[name].decode("utf-8")
         except UnicodeDecodeError:
             findings.append(
-                Finding("bundle/unreadable", Severity.WARNING, shown, None, "not UTF-8 text")
+                Finding("bundle/unreadable", Severity.ERROR, shown, None, "not UTF-8 text")
             )
             continue
         documents, found = load_documents(text, shown)

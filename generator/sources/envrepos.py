@@ -332,7 +332,9 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
         text = ctx.view.read(name, MAX_FILE_BYTES).decode("utf-8")
     except (RepoError, OSError, UnicodeDecodeError) as error:
         ctx.findings.append(
-            Finding("envrepo/unreadable-file", Severity.ERROR, shown, None, str(error))
+            Finding(
+                "envrepo/unreadable", Severity.ERROR, shown, None, f"cannot read {shown}: {error}"
+            )
         )
         return []
     document, found = load_one(text, shown)
@@ -344,6 +346,12 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
         _from_bundle(ctx, url, digest, line) for url, digest, line in _bundle_entries(document)
     ]
     folder = document.get(("manifests",))
+    if (
+        folder is None
+        and ctx.view.files()
+        and any(f.startswith(f"{prefix}manifests/") for f in ctx.view.files())
+    ):
+        folder = "manifests/"  # the schema's default
     if isinstance(folder, str):
         deployments.extend(_from_workloads(ctx, _manifests(ctx, prefix + folder)))
     return deployments

@@ -82,7 +82,7 @@ def read_releases(
         entries = [(tag, date, tag, None) for tag, date in _tagged(config.schemas)]
     else:
         entries = []
-    for name, date, ref, folder in entries:
+    for index, (name, date, ref, folder) in enumerate(entries):
         if folder is not None:
             where: Path | None = config.root / folder
         elif ref is not None and config.schemas is not None:
@@ -91,7 +91,8 @@ def read_releases(
             where = None
         if where is None or not where.is_dir():
             findings.append(Finding(
-                "changelog/unknown-release", Severity.ERROR, display(config.file), None,
+                "changelog/unknown-release", Severity.ERROR, display(config.file),
+                config.line_of("releases", index) if config.releases else None,
                 f"release {name}: its schemas cannot be read ({ref or folder})",
                 "name a git ref of the schemas' repo, or a folder of schemas, for this release",
             ))  # fmt: skip
