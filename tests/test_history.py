@@ -271,8 +271,8 @@ def test_a_second_collect_reads_only_the_new_commits_from_the_cache(
     [stored] = list((tmp_path / ".cache" / "history").glob("*.json"))
     # mark what the cache says: a commit read again from git would lose the mark
     cached = json.loads(stored.read_text())
-    assert len(cached["changes"]) == len(before) == 2
-    for item in cached["changes"]:
+    assert len(cached["commits"]) == len(before) == 2
+    for item in cached["commits"]:
         item["author"] = "Read From The Cache"
     stored.write_text(json.dumps(cached))
 

@@ -40,7 +40,7 @@ class Bundle:
 
 def url_facts(url: str) -> dict[str, str]:
     """Service and version guessed from a bundle URL: `.../payments-api/1.4.2/x.tar.gz`."""
-    path = PurePosixPath(unquote(urlsplit(url).path))
+    path = PurePosixPath(unquote(url.split("?", 1)[0].split("#", 1)[0].split("://", 1)[-1]))
     name = path.name
     for suffix in (".tar.gz", ".tgz", ".tar"):
         if name.endswith(suffix):

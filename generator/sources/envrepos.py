@@ -309,11 +309,11 @@ def read_environment(
         deployments.extend(_from_workloads(ctx, _manifests(ctx, env.path)))
     changes: list[Change] = []
     if view.commit:
+        known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
         source = HistorySource(
-            env.name, view.root, view.ref or "HEAD",
+            env.name, view.root, env.ref or "HEAD",
             (ctx.env_file,) if ours else ((env.path.strip("/"),) if env.path else ()), ours,
         )  # fmt: skip
-        known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
         changes, found = read_history(
             source, config.cache, bundle_facts(known), ctx.display(ctx.env_file)
         )

@@ -23,13 +23,19 @@ def is_url(repo: str) -> bool:
     return bool(_URL.match(repo))
 
 
+# Never ask anything (a prompt would hang CI), never run a transport that runs commands.
+GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -oBatchMode=yes", "LC_ALL": "C"}
+GIT = ("git", "-c", "protocol.ext.allow=never")
+
+
 def git(args: list[str], cwd: Path | None = None, timeout: int = GIT_TIMEOUT_SECONDS) -> str:
     """Run git quietly and return its output; raise RepoError with git's own words."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env = {**os.environ, **GIT_ENV}
     try:
         done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=timeout, env=env, check=False
-        )
+            [*GIT, *args], cwd=cwd, capture_output=True, timeout=timeout, env=env, check=False,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as error:
         raise RepoError(f"git {args[0]} failed: {error}") from error
     if done.returncode != 0:
@@ -50,10 +56,12 @@ class RepoView:
     def files(self) -> list[str]:
         """Every file, as a POSIX path relative to the repo root, sorted."""
         if self.ref is None:
-            return sorted(
+            return sorted(  # links are not followed: they could lead out of the repo
                 p.relative_to(self.root).as_posix()
                 for p in self.root.rglob("*")
-                if p.is_file() and ".git" not in p.relative_to(self.root).parts
+                if p.is_file()
+                and not p.is_symlink()
+                and ".git" not in p.relative_to(self.root).parts
             )
         out = git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.ref], self.root)
         return sorted(name for name in out.split("\0") if name)
@@ -95,10 +103,19 @@ def _is_git_repo(path: Path) -> bool:
     return (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir())
 
 
-def _head(root: Path, ref: str) -> tuple[str, str]:
-    out = git(["log", "-1", "--format=%H%x00%cI", ref, "--"], root).strip()
-    commit, _, date = out.partition("\0")
-    return commit, date
+def resolve_ref(root: Path, ref: str) -> str:
+    """The commit a ref names; a ref is never read as an option of git."""
+    if ref.startswith("-"):
+        raise RepoError(f"{ref!r} is not a ref")
+    return git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root
+    ).strip()
+
+
+def _head(root: Path, commit: str) -> tuple[str, str]:
+    out = git(["log", "-1", "--format=%H%x00%cI", commit, "--"], root).strip()
+    sha, _, date = out.partition("\0")
+    return sha, date
 
 
 def clone_or_fetch(url: str, cache: Path) -> Path:
@@ -109,28 +126,23 @@ def clone_or_fetch(url: str, cache: Path) -> Path:
         + re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(url.rstrip("/")).name)[-40:]
     )
     target = cache / "repos" / name
+    if url.startswith("-"):
+        raise RepoError(f"{url!r} is not a repository URL")
     if target.is_dir():
-        git(
-            [
-                "fetch",
-                "--quiet",
-                "--prune",
-                "--force",
-                "origin",
-                "+refs/heads/*:refs/heads/*",
-                "+refs/tags/*:refs/tags/*",
-            ],
-            target,
-        )
+        say(f"fetching {url}")
+        git(["fetch", "--quiet", "--prune", "--force", "origin",
+             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], target)  # fmt: skip
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         say(f"cloning {url}")
-        git(["clone", "--quiet", "--mirror", url, str(target)])
+        git(["clone", "--quiet", "--mirror", "--", url, str(target)])
     return target
 
 
 def open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
-    """The view of an env repo as the config names it; raise RepoError when it cannot be read."""
+    """The view of an env repo as the config names it; raise RepoError when it cannot be read.
+
+    A ref is resolved to its commit once, so every later git call gets a plain sha."""
     if is_url(repo):
         root = clone_or_fetch(repo, cache)
         ref = ref or "HEAD"
@@ -138,11 +150,14 @@ def open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
         root = (base / repo).resolve()
         if not root.is_dir():
             raise RepoError(f"{repo} is not a folder")
-    view = RepoView(root, ref)
-    if ref is not None or _is_git_repo(root):
-        try:
-            view.commit, view.commit_date = _head(root, ref or "HEAD")
-        except RepoError:
-            if ref is not None:
-                raise RepoError(f"ref {ref!r} not found in {repo}") from None
+    if ref is None and not _is_git_repo(root):
+        return RepoView(root, None)
+    try:
+        commit = resolve_ref(root, ref or "HEAD")
+    except RepoError:
+        if ref is not None:
+            raise RepoError(f"ref {ref!r} not found in {repo}") from None
+        return RepoView(root, None)  # a git repo without a commit yet: read as files
+    view = RepoView(root, commit if ref is not None else None)
+    view.commit, view.commit_date = _head(root, commit)
     return view

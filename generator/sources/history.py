@@ -13,26 +13,36 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..model import Change, Finding, Severity
 from ..progress import say
 from .bundles import url_facts
-from .gitrepo import GIT_TIMEOUT_SECONDS, RepoError, git
+from .gitrepo import GIT, GIT_ENV, GIT_TIMEOUT_SECONDS, RepoError, git, resolve_ref
 from .workloads import image_parts
 
-_START, _END = "\x1e", "\x1d"
-_FORMAT = f"{_START}%H%x1f%an%x1f%aI%x1f%s%x1f%b{_END}"
+# A commit's header is fields split on NUL (which no commit message can hold), closed by a marker
+# made anew for each walk: a message cannot end its header early and pass lines off as a diff.
+_START = "\x1e"
+_SHA = re.compile(r"^[0-9a-f]{40,64}$")
+
+
+def _format(end: str) -> str:
+    return f"%x1e%H%x00%an%x00%aI%x00%s%x00%b{end}"
+
+
 _URL = re.compile(r"(https?://[^\s\"'#]+?\.(?:tar\.gz|tgz|tar))")
 _IMAGE = re.compile(r"^\s*-?\s*image:\s*[\"']?([^\s\"']+)")
 _PINNED = re.compile(r"^\s*-?\s*(newTag|targetRevision|version|tag):\s*[\"']?([^\s\"'#]+)")
 _NAME = re.compile(r"^\s*-?\s*(?:name|chart):\s*[\"']?([^\s\"'#]+)")
 _GITLAB_MR = re.compile(r"See merge request (\S+![0-9]+)")
 _GITHUB_PR = re.compile(r"Merge pull request (#[0-9]+)|\((#[0-9]+)\)\s*$", re.MULTILINE)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -73,9 +83,7 @@ def _manifest_line(line: str, last_name: str) -> tuple[str, str] | None:
     return None
 
 
-def _parse(
-    lines: Iterator[str], bundles: bool, facts: Callable[[str], tuple[str, str]]
-) -> Iterator[_Commit]:
+def _parse(lines: Iterator[str], bundles: bool, end: str) -> Iterator[_Commit]:
     """Commits of a `git log -p` stream, each with the versions its diff removes and adds.
 
     This loop is the hot path of a 20,000-commit walk: lines are told apart by their first
@@ -88,13 +96,15 @@ def _parse(
         first = line[:1]
         if header or first == _START:
             header.append(line)
-            if _END not in line:
+            if end not in line:
                 continue
-            text = "".join(header).lstrip(_START).split(_END, 1)[0]
+            text = "".join(header)[1:].split(end, 1)[0]
             header = []
+            sha, author, date, subject, body = (text.split("\0") + [""] * 5)[:5]
+            if not _SHA.match(sha):
+                continue
             if commit is not None:
                 yield commit
-            sha, author, date, subject, body = (text.split("\x1f") + [""] * 5)[:5]
             commit = _Commit(sha, author, date, subject, body.strip(), {}, {})
             continue
         if commit is None:
@@ -103,9 +113,9 @@ def _parse(
             if first not in "+-" or line.startswith(("+++", "---")):
                 continue
             match = url(line)
-            if match is not None:
-                service, version = facts(match.group(1))
-                (commit.added if first == "+" else commit.removed)[service] = version
+            if match is not None:  # URLs are kept: what they name is settled after the cache
+                found = match.group(1)
+                (commit.added if first == "+" else commit.removed)[found] = found
             continue
         if first == "@":
             last_name = ""
@@ -125,11 +135,23 @@ def _parse(
         yield commit
 
 
-def _changes(environment: str, commit: _Commit) -> list[Change]:
+def _by_service(
+    urls: dict[str, str], facts: Callable[[str], tuple[str, str]] | None
+) -> dict[str, str]:
+    if facts is None:
+        return urls
+    return dict(facts(url) for url in sorted(urls))
+
+
+def _changes(
+    environment: str, commit: _Commit, facts: Callable[[str], tuple[str, str]] | None
+) -> list[Change]:
+    """The changes of one commit: for bundle URLs, what each URL names is asked of `facts`."""
+    removed, added = _by_service(commit.removed, facts), _by_service(commit.added, facts)
     mr = merge_request(commit.subject, commit.body)
     changes = []
-    for service in sorted(set(commit.removed) | set(commit.added)):
-        before, after = commit.removed.get(service), commit.added.get(service)
+    for service in sorted(set(removed) | set(added)):
+        before, after = removed.get(service), added.get(service)
         if before == after:
             continue  # reformatted, or only the checksum beside it changed
         changes.append(Change(
@@ -140,13 +162,14 @@ def _changes(environment: str, commit: _Commit) -> list[Change]:
     return changes
 
 
-def _log(root: Path, revisions: str, paths: list[str], context: int) -> Iterator[str]:
+def _log(root: Path, revisions: str, paths: list[str], context: int, end: str) -> Iterator[str]:
     """The lines of one streaming `git log -p`, first-parent, oldest first."""
-    args = ["git", "log", "--first-parent", "--reverse", "-p", f"-U{context}", "--no-color",
-            "--no-ext-diff", "--no-renames", f"--format={_FORMAT}", revisions, "--", *paths]  # fmt: skip
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    args = [*GIT, "log", "--first-parent", "--reverse", "-p", f"-U{context}", "--no-color",
+            "--no-ext-diff", "--no-renames", f"--format={_format(end)}", revisions, "--", *paths]  # fmt: skip
+    env = {**os.environ, **GIT_ENV}
     with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          env=env, text=True, encoding="utf-8", errors="replace") as process:  # fmt: skip
+                          stdin=subprocess.DEVNULL, env=env, text=True, encoding="utf-8",
+                          errors="replace") as process:  # fmt: skip
         assert process.stdout is not None
         try:
             yield from process.stdout
@@ -181,21 +204,18 @@ class HistorySource:
     bundles: bool  # our environment.yml layout, or manifests
 
 
-def _walk(
-    source: HistorySource, revisions: str, facts: Callable[[str], tuple[str, str]]
-) -> list[Change]:
+def _walk(source: HistorySource, revisions: str) -> list[_Commit]:
+    """The commits that change what runs, oldest first, as they are in the log."""
     paths = list(source.paths)
     context = 0 if source.bundles else 3  # manifests need the `name:` lines around a change
-    commits = list(_parse(_log(source.root, revisions, paths, context), source.bundles, facts))
+    end = f"\x1d{secrets.token_hex(16)}\x1d"
+    commits = list(_parse(_log(source.root, revisions, paths, context, end), source.bundles, end))
     if source.bundles and len(paths) == 1 and commits and _has_parent(source.root, commits[0].sha):
         older = earlier_names(source.root, revisions, paths[0])
         if older:  # renamed: walk again with every name it had
-            lines = _log(source.root, revisions, [*paths, *older], context)
-            commits = list(_parse(lines, source.bundles, facts))
-    changes: list[Change] = []
-    for commit in commits:
-        changes += _changes(source.environment, commit)
-    return changes
+            lines = _log(source.root, revisions, [*paths, *older], context, end)
+            commits = list(_parse(lines, source.bundles, end))
+    return [c for c in commits if c.added or c.removed]
 
 
 def _has_parent(root: Path, sha: str) -> bool:
@@ -217,9 +237,7 @@ def read_history(
     """Every change of version, oldest first; a second run only reads the commits since the last."""
     findings: list[Finding] = []
     try:
-        head = git(
-            ["rev-parse", "--verify", "--quiet", f"{source.ref}^{{commit}}"], source.root
-        ).strip()
+        head = resolve_ref(source.root, source.ref)
     except RepoError:
         return [], findings
     shallow = git(["rev-parse", "--is-shallow-repository"], source.root).strip() == "true"
@@ -230,27 +248,34 @@ def read_history(
             "clone it in full (git fetch --unshallow) to see every earlier version",
         ))  # fmt: skip
     stored = _cache_file(cache, source) if cache is not None else None
-    previous: dict[str, object] = {}
+    previous: dict[str, Any] = {}
     if stored is not None and stored.is_file():
         try:
             previous = json.loads(stored.read_text())
         except (OSError, ValueError):
             previous = {}
     old_head = str(previous.get("head") or "")
-    old = [Change(**item) for item in previous.get("changes", [])] if old_head else []  # type: ignore[attr-defined]
-    if old_head == head:
-        return old, findings
-    say(f"reading the history of {source.environment}")
-    if old_head and _is_ancestor(source.root, old_head, head):
-        changes = old + _walk(source, f"{old_head}..{head}", facts)
-    else:
-        changes = _walk(source, head, facts)
-    if shallow:  # the oldest commit of a shallow clone adds everything: no deploy happened there
-        cut = _shallow_commits(source.root)
-        changes = [c for c in changes if c.commit not in cut]
-    if stored is not None:
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        stored.write_text(json.dumps({"head": head, "changes": [asdict(c) for c in changes]}))
+    try:
+        old = [_Commit(**item) for item in previous.get("commits", [])] if old_head else []
+    except TypeError:
+        old_head, old = "", []
+    if old_head != head:
+        say(f"reading the history of {source.environment}")
+        if old_head and _is_ancestor(source.root, old_head, head):
+            commits = old + _walk(source, f"{old_head}..{head}")
+        else:
+            commits = _walk(source, head)
+        if shallow:  # the oldest commit of a shallow clone adds everything: no deploy happened
+            cut = _shallow_commits(source.root)
+            commits = [c for c in commits if c.sha not in cut]
+        if stored is not None:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            raw = [vars(c) for c in commits]  # flat already: no deep copy as asdict would make
+            stored.write_text(json.dumps({"head": head, "commits": raw}))
+        old = commits
+    changes: list[Change] = []
+    for commit in old:
+        changes += _changes(source.environment, commit, facts if source.bundles else None)
     return changes, findings
 
 
@@ -275,10 +300,12 @@ def _is_ancestor(root: Path, old: str, new: str) -> bool:
 def bundle_facts(known: dict[str, tuple[str, str]]) -> Callable[[str], tuple[str, str]]:
     """Service and version of a bundle URL: as read from the bundle when it was, else the URL's."""
 
+    cache = dict(known)
+
     def facts(url: str) -> tuple[str, str]:
-        if url in known:
-            return known[url]
-        guessed = url_facts(url)
-        return guessed.get("service", url), guessed.get("version", "?")
+        if url not in cache:
+            guessed = url_facts(url)
+            cache[url] = guessed.get("service", url), guessed.get("version", "?")
+        return cache[url]
 
     return facts
