@@ -21,6 +21,7 @@ from .model import Finding, Severity
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000  # nodes built in one document
 MAX_ALIAS_VISITS = 100_000  # nodes built again through aliases: stops "billion laughs" documents
+MAX_DEPTH = 200  # mappings and lists inside each other: deeper is an attack, not a config
 
 YamlPath = tuple[str | int, ...]
 
@@ -90,6 +91,17 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: YamlPath) -> Any:
         self.visits += 1
+        if len(path) > MAX_DEPTH:
+            raise YamlError(
+                Finding(
+                    "yaml/too-large",
+                    Severity.ERROR,
+                    self.file,
+                    node.start_mark.line + 1,
+                    f"document nested deeper than {MAX_DEPTH} levels",
+                    "flatten the document",
+                )
+            )
         if not isinstance(node, yaml.ScalarNode):
             if id(node) in self.built:
                 self.alias_visits += 1
@@ -121,8 +133,11 @@ class _Builder:
         if tag.startswith("tag:yaml.org,2002:") and tag != "tag:yaml.org,2002:str":
             try:
                 value = _SCALAR_BUILDER.construct_object(node, deep=True)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError, OverflowError):
                 value = node.value
+            finally:  # the builder remembers what it made: forget it, or it grows forever
+                _SCALAR_BUILDER.constructed_objects.clear()
+                _SCALAR_BUILDER.recursive_objects.clear()
             if not isinstance(value, str):
                 self.texts[path] = node.value
             if isinstance(value, bytes | bytearray):
@@ -223,6 +238,9 @@ def iter_documents(text: str, file: str) -> Iterator[tuple[Document | None, list
             )
     except yaml.YAMLError as error:
         yield None, [parse_error_finding(file, error)]
+    except RecursionError:
+        yield None, [Finding("yaml/too-large", Severity.ERROR, file, None,
+                             "document nested too deep to read", "flatten the document")]  # fmt: skip
     finally:
         loader.dispose()
 
@@ -305,6 +323,9 @@ def load_json(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         data = json.loads(text)
     except ValueError as error:
         return None, [parse_error_finding(file, error)]
+    except RecursionError:
+        return None, [Finding("yaml/too-large", Severity.ERROR, file, None,
+                              "document nested too deep to read", "flatten the document")]  # fmt: skip
     return Document(data, file, 1, lazy_lines=lambda: json_lines(text)), []
 
 

@@ -35,6 +35,7 @@ def text(value: Any) -> str:
         escaped = escaped.replace(char, "\\" + char)
     escaped = _LONE_UNDERSCORE.sub(r"\\_", escaped)
     escaped = escaped.replace("|", "&#124;").replace("`", "&#96;")
+    escaped = escaped.replace("{", "&#123;").replace("}", "&#125;")  # no attribute lists
     return " ".join(escaped.split())
 
 
@@ -50,7 +51,16 @@ def code(value: Any) -> str:
     return f"{fence}{pad}{shown}{pad}{fence}"
 
 
-_CODE = re.compile(r"(^|\n)(```|~~~).*?(\n\2[^\n]*|$)|(`+).+?\4", re.DOTALL)
+# What Python-Markdown reads as code: a fence closed by the same fence, or a run of backticks
+# not escaped and closed by a run of the same length. Text is escaped everywhere else; erring
+# toward "not code" only escapes twice, which shows, but never lets HTML through.
+_CODE = re.compile(
+    r"(?:^|(?<=\n))(?P<fence>```+|~~~+)[^\n]*\n.*?\n(?P=fence)[ \t]*(?=\n|$)"
+    r"|(?<![\\`])(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)",
+    re.DOTALL,
+)
+_LINK_TARGET = re.compile(r"(\]\(\s*<?)([^)\s>]*)|(^\s*\[[^\]\n]+\]:\s*<?)(\S*)", re.MULTILINE)
+_SAFE_SCHEME = re.compile(r"^(https?:|mailto:|#|/|\.|[^:]*$)", re.IGNORECASE)
 
 
 def _outside_code(value: str, escape: Any) -> str:
@@ -63,12 +73,30 @@ def _outside_code(value: str, escape: Any) -> str:
     return "".join(out)
 
 
+def _safe_links(part: str) -> str:
+    """Link targets other than http(s), mailto, anchors and relative paths become `#`."""
+
+    def fix(match: re.Match[str]) -> str:
+        lead, target = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        )
+        return lead + (target if _SAFE_SCHEME.match(target) else "#")
+
+    return _LINK_TARGET.sub(fix, part)
+
+
+def _escape_text(part: str) -> str:
+    """Markdown text as text: HTML shown, no attribute lists (`{: onclick=...}`), safe links."""
+    escaped = html.escape(part, quote=False).replace("{", "&#123;").replace("}", "&#125;")
+    return _safe_links(escaped)
+
+
 def markdown(value: Any) -> str:
     """A description as Markdown block content: formatting kept, raw HTML shown as text."""
     if not value:
         return ""
     text = str(value).strip().replace("\r", "")
-    return _outside_code(text, lambda part: html.escape(part, quote=False))
+    return _outside_code(text, _escape_text)
 
 
 def inline_markdown(value: Any) -> str:
@@ -76,7 +104,7 @@ def inline_markdown(value: Any) -> str:
     if not value:
         return ""
     text = " ".join(str(value).split())
-    return _outside_code(text, lambda part: html.escape(part, quote=False).replace("|", "&#124;"))
+    return _outside_code(text, lambda part: _escape_text(part).replace("|", "&#124;"))
 
 
 def first_sentence(value: Any, limit: int = 160) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import re
 import tarfile
@@ -81,14 +82,22 @@ def _download(url: str) -> bytes:
             request = urllib.request.Request(url, headers={"User-Agent": "pipeline-docs"})
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 data: bytes = response.read(MAX_BUNDLE_BYTES + 1)
+                expected = response.headers.get("Content-Length")
             if len(data) > MAX_BUNDLE_BYTES:
                 raise ValueError(f"larger than {MAX_BUNDLE_BYTES} bytes")
+            if expected and expected.isdigit() and int(expected) != len(data):
+                raise ValueError(f"truncated: {len(data)} of {expected} bytes")
             return data
         except urllib.error.HTTPError as error:
             if error.code < 500:
                 raise  # 404 and friends will not get better by asking again
             last = error
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (
+            urllib.error.URLError,
+            TimeoutError,
+            ConnectionError,
+            http.client.HTTPException,
+        ) as error:
             last = error
         time.sleep(0.2 * (attempt + 1))
     assert last is not None
@@ -99,7 +108,23 @@ def fetch(
     url: str, mirrors: tuple[tuple[str, Path], ...], cache: Path | None, file: str, line: int | None
 ) -> tuple[bytes | None, list[Finding]]:
     """The bundle's bytes from its mirror, the cache, or the network (then cached)."""
+    try:
+        return _fetch(url, mirrors, cache, file, line)
+    except OSError as error:  # a name too long, a permission: the bundle cannot be had
+        return None, [Finding("bundle/unreadable", Severity.ERROR, file, line, f"bundle {url}: {error}",
+                              "check the mirror folder and the cache folder")]  # fmt: skip
+
+
+def _fetch(
+    url: str, mirrors: tuple[tuple[str, Path], ...], cache: Path | None, file: str, line: int | None
+) -> tuple[bytes | None, list[Finding]]:
     local = mirror_path(url, mirrors)
+    if local is None and any(url.startswith(prefix) for prefix, _ in mirrors):
+        return None, [Finding(
+            "bundle/not-found", Severity.ERROR, file, line,
+            f"bundle URL {url} is under a mirror but leaves its folder (`..` or an absolute path)",
+            "fix the URL",
+        )]  # fmt: skip
     if local is not None:
         if not local.is_file():
             return None, [
@@ -137,7 +162,7 @@ def fetch(
     try:
         say(f"downloading {url}")
         data = _download(url)
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
         return None, [
             Finding(
                 "bundle/download-failed",
@@ -148,7 +173,7 @@ def fetch(
                 "check the URL and the network, or mirror the bundle locally",
             )
         ]
-    if cached is not None:
+    if cached is not None and _is_tarball(data):  # never keep a broken download for good
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(".part")
         partial.write_bytes(data)
@@ -272,6 +297,15 @@ def _facts(document: Document | None) -> dict[str, str]:
         if value is not None and not isinstance(value, dict | list):
             facts[str(key)] = document.text((key,)) or str(value)
     return facts
+
+
+def _is_tarball(data: bytes) -> bool:
+    """Whether the bytes open as a tarball and hold at least one member."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            return tar.next() is not None
+    except (tarfile.TarError, OSError, EOFError, ValueError):
+        return False
 
 
 def sha256_of(data: bytes) -> str:

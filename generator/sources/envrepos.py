@@ -73,7 +73,7 @@ def _codeowners(view: RepoView) -> CodeOwners:
         if view.exists(place):
             try:
                 return CodeOwners.parse(view.read(place, 1024 * 1024).decode("utf-8", "replace"))
-            except RepoError:
+            except (RepoError, OSError):
                 return CodeOwners()
     return CodeOwners()
 

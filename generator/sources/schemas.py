@@ -274,7 +274,14 @@ def read_schema_folder(
     registry = build_registry(loaded)
     schemas = []
     for item in loaded:
-        schema, found = read_schema(item, registry)
+        try:
+            schema, found = read_schema(item, registry)
+        except RecursionError:
+            findings.append(Finding(
+                "schema/invalid", Severity.ERROR, item.display, 1,
+                "schema nested too deep to document", "flatten the schema with definitions and $ref",
+            ))  # fmt: skip
+            continue
         schemas.append(schema)
         findings.extend(found)
     return loaded, schemas, findings

@@ -297,6 +297,8 @@ def read_template(path: Path, root: Path, display: str) -> tuple[Template | None
     relative = (
         PurePosixPath(path.relative_to(root).as_posix()) if path.is_relative_to(root) else None
     )
+    if not documents:
+        return None, findings
     if path.name in ("action.yml", "action.yaml"):
         template = _read_github(source, workflow=False)
     elif "workflow_call" in _triggers(first):

@@ -18,7 +18,7 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 GITOPS_KINDS = ("HelmRelease", "Kustomization", "Application", "ApplicationSet")
 NAME_LABEL = "app.kubernetes.io/name"
 VERSION_LABEL = "app.kubernetes.io/version"
-_QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
+_QUANTITY = re.compile(r"^(\d{1,15}(?:\.\d{1,9})?|\.\d{1,9})([a-zA-Z]{0,2})$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 
