@@ -22,7 +22,7 @@ from .render.catalog import history as model_history
 from .report import REPORTERS, text_report, use_colour
 from .sources.announcements import TYPES, write_fragment
 from .sources.schemas import read_schema_folder
-from .validation import Validator, make_validator
+from .validation import Validator, make_validator, schema_file_validator
 from .yamlload import load_data_file
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -103,7 +103,7 @@ def generate_command(config_path: str, out: str) -> None:
 )
 def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
     """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on."""
-    from mkdocs.exceptions import MkDocsException
+    from mkdocs.exceptions import ConfigurationError, MkDocsException
 
     from .site import build_site
 
@@ -115,7 +115,10 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
         sys.exit(1)
     try:
         build_site(config, model, Path(site_dir) if site_dir else None)
-    except (MkDocsException, ConfigError) as error:
+    except (ConfigurationError, ConfigError) as error:
+        click.echo(f"config error: {error}", err=True)
+        sys.exit(2)
+    except MkDocsException as error:
         click.echo(f"build failed: {error}", err=True)
         sys.exit(1)
 
@@ -382,8 +385,11 @@ def _validator_for(schema_ref: str, config_path: str) -> tuple[Validator, str]:
     """The validator and schema id for `--schema`: a file path, or an id in the config's schemas."""
     path = Path(schema_ref)
     if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
-        loaded, schemas, _ = read_schema_folder(path.parent, lambda p: p.name)
-        return make_validator(loaded, schemas), schema_id(path)
+        validator = schema_file_validator(path)
+        if not validator.known(schema_id(path)):
+            click.echo(f"{schema_ref} is not a schema that can be read", err=True)
+            sys.exit(2)
+        return validator, schema_id(path)
     folder = _config(config_path).schemas if Path(config_path).is_file() else None
     loaded, schemas, _ = read_schema_folder(folder, lambda p: p.name)
     validator = make_validator(loaded, schemas)

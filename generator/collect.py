@@ -58,6 +58,23 @@ def _missing_folders(config: Config) -> list[Finding]:
     return findings
 
 
+def read_guides(config: Config) -> tuple[tuple[str, str], ...]:
+    """The hand-written guides beside the config (`docs/guides/*.md`), for the home page."""
+    folder = config.root / "docs" / "guides"
+    guides = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        try:
+            heading = next((line[2:].strip() for line in path.read_text("utf-8").splitlines()
+                            if line.startswith("# ")), path.stem)  # fmt: skip
+        except (OSError, UnicodeDecodeError):
+            continue
+        guides.append((f"guides/{path.name}", heading))
+    # the one to start with first: an onboarding or getting-started page when there is one
+    starts = ("onboarding", "getting-started", "quickstart", "introduction")
+    guides.sort(key=lambda guide: (not guide[0].split("/")[-1].startswith(starts), guide[0]))
+    return tuple(guides)
+
+
 def first_seen(model: Model) -> dict[str, str]:
     """When each version first appeared in any env repo's history: how commit hashes compare."""
     seen: dict[str, str] = {}
@@ -116,6 +133,7 @@ def collect(config: Config) -> Model:
         teams=owners.teams,
         announcements=tuple(announcements),
         releases=tuple(releases),
+        guides=read_guides(config),
     )
     model = dataclasses.replace(model, schema_changes=release_diffs(model))
     findings += reference_findings(model)

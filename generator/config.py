@@ -174,6 +174,14 @@ def load_config(path: Path | str = "pipeline-docs.yml") -> Config:
         problems.append(ConfigProblem(display, None, "(top level)", "expected a mapping of keys"))
         raise ConfigError(problems)
     problems.extend(_problems(document, display))
+    seen: set[str] = set()
+    for index, env in enumerate(document.data.get("environments") or []):
+        name = env.get("name") if isinstance(env, dict) else None
+        if isinstance(name, str) and name in seen:
+            problems.append(ConfigProblem(display, document.line(("environments", index, "name")),
+                                          f"environments[{index}].name", f"{name!r} is named twice"))  # fmt: skip
+        elif isinstance(name, str):
+            seen.add(name)
     problems.sort(key=lambda p: (p.line or 0, p.key))
     if problems:
         raise ConfigError(problems)

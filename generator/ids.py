@@ -38,6 +38,22 @@ def anchor(path: str, prefix: str = "") -> str:
     return f"{prefix}{text}"
 
 
+def page_name(text: str) -> str:
+    """A file name for a page, one per name: `payments-api` stays, `a b` is `a~20b`.
+
+    Unlike a slug, two names never share a page, and no name takes an index page's place."""
+    out = []
+    for char in text:
+        if char.isascii() and (char.isalnum() or char in "-_."):
+            out.append(char)
+        else:
+            out.extend(f"~{byte:02x}" for byte in char.encode("utf-8"))
+    name = "".join(out) or "~"
+    if name.startswith("."):
+        name = "~2e" + name[1:]
+    return name + "~" if name.lower() == "index" else name
+
+
 def slug(text: str) -> str:
     """A file-name-safe slug for page paths (services, teams, environments)."""
     value = _NOT_ANCHOR.sub("-", text.strip()).strip("-.")

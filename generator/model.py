@@ -275,6 +275,7 @@ class Model:
     teams: tuple[Team, ...] = ()
     announcements: tuple[Announcement, ...] = ()
     releases: tuple[Release, ...] = ()  # oldest first
+    guides: tuple[tuple[str, str], ...] = ()  # hand-written pages: (path under docs/, title)
     schema_changes: tuple[ReleaseDiff, ...] = ()  # oldest first; the last one ends at the work tree
     drift: tuple[tuple[str, str, str], ...] = ()  # (service, environment, "pending" | "skipped")
     findings: tuple[Finding, ...] = field(default=())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -16,6 +17,20 @@ from .rules import RULES
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
+# Tabs and line ends are left to each format to escape its own way.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Control characters shown, not obeyed: no terminal escapes, no invalid XML, and in the
+    text report no newline that could fake a line (a CI log reads `::error` lines as commands)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _line_of(text: str) -> str:
+    return clean(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def use_colour(stream_is_tty: bool) -> bool:
     """Colour on a terminal unless NO_COLOR is set (https://no-color.org)."""
     return stream_is_tty and not os.environ.get("NO_COLOR")
@@ -25,15 +40,15 @@ def text_report(findings: Sequence[Finding], colour: bool = False) -> str:
     """Findings grouped by file, one line each, then a count."""
     lines: list[str] = []
     for file, group in groupby(findings, key=lambda f: f.file or "(no file)"):
-        lines.append(file)
+        lines.append(_line_of(file))
         for finding in group:
             level = finding.severity.value
             if colour:
                 level = f"\033[{_COLOURS[finding.severity]}m{level}\033[0m"
             where = f"{finding.line}" if finding.line else "-"
-            lines.append(f"  {where:>5}  {level}  {finding.message}  [{finding.rule}]")
+            lines.append(f"  {where:>5}  {level}  {_line_of(finding.message)}  [{finding.rule}]")
             if finding.hint:
-                lines.append(f"         hint: {finding.hint}")
+                lines.append(f"         hint: {_line_of(finding.hint)}")
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     lines.append(
         f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, {counts[Severity.INFO]} notes"
@@ -109,7 +124,7 @@ def github_report(findings: Sequence[Finding], colour: bool = False) -> str:
             props.insert(0, f"file={_escape_property(f.file)}")
         if f.line:
             props.insert(1 if f.file else 0, f"line={f.line}")
-        lines.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
+        lines.append(f"::{level} {','.join(props)}::{_escape_data(clean(f.message))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -119,16 +134,19 @@ def junit_report(findings: Sequence[Finding], colour: bool = False) -> str:
     failures = 0
     for f in findings:
         case = ET.SubElement(
-            suite, "testcase", classname=f.file or "pipeline-docs", name=f"{f.rule}: {f.message}"
+            suite,
+            "testcase",
+            classname=clean(f.file or "pipeline-docs"),
+            name=clean(f"{f.rule}: {f.message}"),
         )
         if f.line:
             case.set("line", str(f.line))
         if f.severity is Severity.INFO:
-            ET.SubElement(case, "system-out").text = f.message
+            ET.SubElement(case, "system-out").text = clean(f.message)
             continue
         failures += 1
-        failure = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
-        failure.text = f"{f.file or ''}:{f.line or ''}: {f.message}\nhint: {f.hint}"
+        failure = ET.SubElement(case, "failure", message=clean(f.message), type=f.severity.value)
+        failure.text = clean(f"{f.file or ''}:{f.line or ''}: {f.message}\nhint: {f.hint}")
     if not findings:
         ET.SubElement(suite, "testcase", classname="pipeline-docs", name="no findings")
     suite.set("tests", str(max(len(findings), 1)))

@@ -45,6 +45,7 @@ _RULES = (
     Rule("template/invalid-default", E, "An input's default is not one of its options or does not match its regex."),
     Rule("template/invalid-regex", E, "An input's regex does not compile."),
     Rule("template/invalid-yaml", E, "A template is not valid YAML."),
+    Rule("template/duplicate-id", E, "Two template files have the same id (`x.yml` and `x.yaml`)."),
     Rule("catalog/missing-owner", E, "A deployed service has no owner."),
     Rule("catalog/unknown-owner", W, "A service's owner is not a team of owners.yml."),
     Rule("catalog/skipped-environment", W, "A later environment runs a version an earlier one never had."),

@@ -6,6 +6,7 @@ collected by `build` is handed to the gen-files script, so inputs are read once 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from importlib import resources
@@ -45,15 +46,14 @@ def mkdocs_config_file(config: Config) -> Path:
     script = folder / "gen_pages.py"
     script.write_text("from generator.site import write_with_gen_files\n\nwrite_with_gen_files()\n")
     default = resources.files("generator").joinpath("formats/mkdocs.default.yml").read_text("utf-8")
-    text = (
-        default.replace("@TITLE@", config.title.replace('"', "'"))
-        .replace("@SITE_DIR@", str(config.root / "site"))
-        .replace("@DOCS_DIR@", str(docs))
-        .replace("@SCRIPT@", str(script))
-        .replace(
-            "@OVERRIDES@", str(Path(str(resources.files("generator"))) / "render" / "overrides")
-        )
-    )
+    overrides = Path(str(resources.files("generator"))) / "render" / "overrides"
+    values = {  # JSON strings are YAML strings: a title or a path cannot break the file
+        "@TITLE@": config.title, "@SITE_DIR@": str(config.root / "site"), "@DOCS_DIR@": str(docs),
+        "@SCRIPT@": str(script), "@OVERRIDES@": str(overrides),
+    }  # fmt: skip
+    text = default
+    for marker, value in values.items():
+        text = text.replace(f'"{marker}"', json.dumps(value))
     target = folder / "mkdocs.yml"
     target.write_text(text)
     return target

@@ -14,9 +14,10 @@ from typing import Any
 import jsonschema
 import referencing
 
+from .ids import schema_id
 from .model import Finding, Option, Schema, Severity
 from .sources.schemas import LoadedSchema, build_registry, load_schemas, read_schema
-from .yamlload import Document, YamlPath, as_dict
+from .yamlload import Document, YamlPath, as_dict, load_data_file
 
 FORMATS = ("environment", "bundle")  # the pipeline's own formats, built in unless overridden
 
@@ -204,3 +205,26 @@ def builtin_format(name: str) -> dict[str, Any]:
     """A format schema shipped with the package: `environment` or `bundle`."""
     data: dict[str, Any] = json.loads(_builtin(name).read_text("utf-8"))
     return data
+
+
+def schema_file_validator(path: Path) -> Validator:
+    """A validator for one schema file: the file itself, with the files beside it for its `$ref`s
+    (never one of them in its place, even with the same id)."""
+    target = path.resolve()
+    siblings = [p for p in sorted(target.parent.iterdir()) if p.is_file() and p != target]
+    loaded: list[LoadedSchema] = []
+    for candidate in [target, *siblings]:
+        if candidate.suffix.lower() not in (".json", ".yaml", ".yml"):
+            continue
+        document, _ = load_data_file(candidate, candidate.name)
+        sid = schema_id(candidate)
+        if (
+            document is not None
+            and isinstance(document.data, dict)
+            and all(i.id != sid for i in loaded)
+        ):
+            loaded.append(LoadedSchema(sid, candidate, candidate.name, document))
+    registry = build_registry(loaded)
+    own = loaded[0] if loaded and loaded[0].path == target else None
+    flat = {own.id: read_schema(own, registry)[0]} if own is not None else {}
+    return Validator({own.id: own} if own is not None else {}, flat, registry)

@@ -18,7 +18,7 @@ def _when(date: str) -> str:
 
 def _entry_id(model: Model, item: Announcement) -> str:
     if model.site_url:
-        return f"{model.site_url.rstrip('/')}/changelog/#{item.id}"
+        return f"{model.site_url.rstrip('/')}/changelog/#{slug(item.id)}"
     return f"urn:pipeline-docs:{slug(model.title)}:{slug(item.id)}"
 
 
@@ -44,7 +44,9 @@ def render_feed(model: Model, summaries: dict[str, str]) -> str:
         ET.SubElement(entry, f"{{{ATOM}}}title").text = item.title
         ET.SubElement(entry, f"{{{ATOM}}}id").text = _entry_id(model, item)
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _when(item.date)
-        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{base}changelog/#{item.id}")
+        ET.SubElement(
+            entry, f"{{{ATOM}}}link", rel="alternate", href=f"{base}changelog/#{slug(item.id)}"
+        )
         ET.SubElement(entry, f"{{{ATOM}}}category", term=item.type)
         summary = ET.SubElement(entry, f"{{{ATOM}}}summary")
         summary.text = summaries.get(item.id, "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ids import slug
+from ..ids import page_name
 
 HOME = "index.md"
 REFERENCE = "reference/index.md"
@@ -20,20 +20,24 @@ CATALOG_SCRIPT = "assets/pipeline-docs/catalog.js"  # sorts and filters tables; 
 
 
 def schema_page(schema_id: str) -> str:
-    return f"reference/schemas/{slug(schema_id)}.md"
+    return f"reference/schemas/{page_name(schema_id)}.md"
 
 
 def template_page(template_id: str) -> str:
-    return "reference/templates/" + "/".join(slug(part) for part in template_id.split("/")) + ".md"
+    return (
+        "reference/templates/"
+        + "/".join(page_name(part) for part in template_id.split("/"))
+        + ".md"
+    )
 
 
 def service_page(name: str) -> str:
-    return f"catalog/services/{slug(name)}.md"
+    return f"catalog/services/{page_name(name)}.md"
 
 
 def team_page(team_id: str) -> str:
-    return f"catalog/teams/{slug(team_id)}.md"
+    return f"catalog/teams/{page_name(team_id)}.md"
 
 
 def environment_page(name: str) -> str:
-    return f"catalog/environments/{slug(name)}.md"
+    return f"catalog/environments/{page_name(name)}.md"

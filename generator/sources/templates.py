@@ -336,6 +336,15 @@ def read_templates(roots: tuple[Path, ...], display: Any) -> tuple[list[Template
         for path in template_files(root):
             template, found = read_template(path, base, display(path))
             findings.extend(found)
-            if template is not None:
-                templates.append(template)
+            if template is None:
+                continue
+            first = next((t for t in templates if t.id == template.id), None)
+            if first is not None:
+                findings.append(Finding(
+                    "template/duplicate-id", Severity.ERROR, template.file, 1,
+                    f"template id {template.id!r} is already taken by {first.file}",
+                    "rename one of the two files: a template's id is its path without extension",
+                ))  # fmt: skip
+                continue
+            templates.append(template)
     return sorted(templates, key=lambda t: t.id), findings
