@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,9 +172,13 @@ def _log(root: Path, revisions: str, paths: list[str], context: int, end: str) -
                           stdin=subprocess.DEVNULL, env=env, text=True, encoding="utf-8",
                           errors="replace") as process:  # fmt: skip
         assert process.stdout is not None
+        watchdog = threading.Timer(GIT_TIMEOUT_SECONDS, process.kill)  # a walk never hangs a run
+        watchdog.daemon = True
+        watchdog.start()
         try:
             yield from process.stdout
         finally:
+            watchdog.cancel()
             process.stdout.close()
             try:
                 process.wait(timeout=GIT_TIMEOUT_SECONDS)

@@ -45,15 +45,16 @@ class Kustomizations:
         folder = PurePosixPath(name).parent
         targets = []
         raw = [
-            *as_list(as_dict(document.data).get("resources")),
-            *as_list(as_dict(document.data).get("bases")),
+            (key, index, item)
+            for key in ("resources", "bases")
+            for index, item in enumerate(as_list(as_dict(document.data).get(key)))
         ]
-        for index, item in enumerate(raw):
+        for key, index, item in raw:
             entry = str(item)
             if "://" in entry or entry.startswith("git@") or "?ref=" in entry:
                 self.findings.append(Finding(
                     "envrepo/remote-base", Severity.INFO, self.display(name),
-                    document.line(("resources", index)),
+                    document.line((key, index)),
                     f"remote resource {entry} is not fetched; what it deploys is not cataloged",
                     "vendor the base into the repo to have it cataloged",
                 ))  # fmt: skip
@@ -72,7 +73,7 @@ class Kustomizations:
                 else:
                     self.findings.append(Finding(
                         "envrepo/missing-resource", Severity.WARNING, self.display(name),
-                        document.line(("resources", index)),
+                        document.line((key, index)),
                         f"resource {entry} is neither a file nor a folder with a kustomization",
                         "fix the path, or remove the resource",
                     ))  # fmt: skip

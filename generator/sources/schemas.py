@@ -227,7 +227,8 @@ def read_schema(
     for option in walk.options:
         if option.definition and option.depth == 0:
             continue  # a definition's own description is optional; its options' are not
-        if not option.description.strip() and not option.same_as:
+        # an option with no line here is defined in another file, which reports it itself
+        if not option.description.strip() and not option.same_as and option.line is not None:
             findings.append(
                 Finding(
                     "schema/missing-description",

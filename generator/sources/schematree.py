@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import referencing
 from referencing.jsonschema import DRAFT202012
@@ -69,6 +70,7 @@ class Resolved:
     uri: str | None  # identity of the first target when a $ref was followed
     remote: str = ""  # a URL `$ref` that was not fetched
     chain: tuple[str, ...] = ()  # every target followed, first to last
+    pointer: tuple[str | int, ...] | None = None  # where the target is, when it is in this file
     extra: dict[str, Any] = field(default_factory=dict)  # keywords written beside the `$ref`s
 
     def shown(self, expanded: dict[str, str]) -> str | None:
@@ -91,6 +93,8 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
     resolver = _scoped(resolver, node)
     seen: list[str] = []
     extra: dict[str, Any] = {}
+    local: bool | None = None  # every $ref so far stayed in this file
+    pointer: tuple[str | int, ...] | None = None
     uri: str | None = None
     while isinstance(node.get("$ref"), str):
         ref = node["$ref"]
@@ -100,19 +104,23 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
             _unresolved(walk, ref, line)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             remote = ref if ref.startswith(("http://", "https://")) else ""
-            return Resolved(siblings, resolver, uri, remote, tuple(seen), extra)
+            return Resolved(siblings, resolver, uri, remote, tuple(seen), extra=extra)
         target = identity(found.contents)
         if target in seen:
             return Resolved({}, resolver, uri, chain=tuple(seen), extra=extra)
         seen.append(target)
         uri = uri or target
+        local = ref.startswith("#/") and (local is not False)
+        pointer = _pointer(ref) if local else None
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         node = found.contents if isinstance(found.contents, dict) else {}
         if siblings:
             node = _merge(node, siblings)
             extra = _merge(siblings, extra)
-        resolver = _scoped(found.resolver, node)
-    return Resolved(node, resolver, uri, chain=tuple(seen), extra=extra)
+        resolver = _scoped(
+            found.resolver, found.contents if isinstance(found.contents, dict) else {}
+        )
+    return Resolved(node, resolver, uri, chain=tuple(seen), extra=extra, pointer=pointer)
 
 
 def _scoped(resolver: Any, node: dict[str, Any]) -> Any:
@@ -137,6 +145,15 @@ def _merge(target: dict[str, Any], siblings: dict[str, Any]) -> dict[str, Any]:
     if isinstance(target.get("required"), list) and isinstance(siblings.get("required"), list):
         merged["required"] = [*target["required"], *siblings["required"]]
     return merged
+
+
+def _pointer(ref: str) -> tuple[str | int, ...]:
+    """`#/$defs/a~1b/0` -> $defs, a/b, 0: where a local `$ref` points, for its lines."""
+    parts: list[str | int] = []
+    for raw in ref[2:].split("/"):
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        parts.append(int(part) if part.isdigit() else part)
+    return tuple(parts)
 
 
 def identity(contents: Any) -> str:
@@ -488,7 +505,7 @@ def walk_children(
         child_pointer = (*pointer, *key) if pointer is not None else None
         line = walk.lines(child_pointer) if child_pointer is not None else None
         target = resolve(walk, child, resolver, line)
-        inner_pointer = child_pointer if target.uri is None else None
+        inner_pointer = child_pointer if target.uri is None else target.pointer
         joined = _join(condition, child_condition)
         if not suffix or suffix == "[]":  # same level (composition) or an array's item
             if stack.intersection(target.chain):
