@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import html.parser
 import http.server
 import importlib.util
 import io
@@ -318,3 +319,31 @@ def option_section(page: str, anchor: str) -> str:
     start = page.index(f'id="{anchor}"')
     following = re.search(r"^<h[1-6] |^#+ ", page[start:], flags=re.MULTILINE)
     return page[start : start + following.start()] if following else page[start:]
+
+
+class HtmlTables(html.parser.HTMLParser):
+    """Rows of every table of an HTML text, as lists of cell texts; and every tag seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.tags: set[str] = set()
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)

@@ -3,7 +3,6 @@ anchors are stable ids."""
 
 from __future__ import annotations
 
-import html.parser
 import json
 import re
 import shutil
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import markdown
 import pytest
-from conftest import CORPUS, REPO, deployment_yaml, make_config, write
+from conftest import CORPUS, REPO, HtmlTables, deployment_yaml, make_config, write
 
 from generator.collect import collect
 from generator.config import load_config
@@ -41,36 +40,8 @@ def to_html(page: str) -> str:
     return markdown.Markdown(extensions=EXTENSIONS).convert(page)
 
 
-class _Tables(html.parser.HTMLParser):
-    """Rows of every table of an HTML text, as lists of cell texts; and every tag seen."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self.tags: set[str] = set()
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append("".join(self._cell).strip())
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def parse(page: str) -> _Tables:
-    parser = _Tables()
+def parse(page: str) -> HtmlTables:
+    parser = HtmlTables()
     parser.feed(to_html(page))
     parser.close()
     return parser

@@ -4,7 +4,6 @@ golden copies, usage snippets can be pasted as they are, and each finding names 
 from __future__ import annotations
 
 import functools
-import html.parser
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import markdown
 import pytest
 import yaml
-from conftest import CORPUS, REPO, write
+from conftest import CORPUS, REPO, HtmlTables, write
 
 from generator.model import Finding, Model, Severity, Template
 from generator.render import render_pages
@@ -142,36 +141,8 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
-class _Html(html.parser.HTMLParser):
-    """Every tag of an HTML text, and the rows of each table as lists of cell texts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: set[str] = set()
-        self.tables: list[list[list[str]]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append("".join(self._cell).strip())
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def as_html(page: str) -> _Html:
-    parser = _Html()
+def as_html(page: str) -> HtmlTables:
+    parser = HtmlTables()
     parser.feed(markdown.Markdown(extensions=EXTENSIONS).convert(page))
     parser.close()
     return parser
