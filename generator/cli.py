@@ -17,8 +17,7 @@ from .findings import fails
 from .generate import generate, write_pages
 from .ids import schema_id
 from .model import Finding, Model, Severity
-from .render.catalog import catalog_document
-from .render.catalog import history as model_history
+from .render.catalog import catalog_document, history, source_repositories
 from .report import REPORTERS, text_report, use_colour
 from .sources.announcements import TYPES, write_fragment
 from .sources.schemas import read_schema_folder
@@ -146,10 +145,10 @@ def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) 
     _exit_for(findings, fail_on)
 
 
-def catalog_history(model: Model) -> list[dict[str, Any]]:
-    """Every change of every environment, newest first, with links (as catalog.json has them)."""
-    document = catalog_document(model)
-    return model_history(model, {s["name"]: s["repository"] for s in document["services"]})
+def service_history(model: Model, service: str) -> list[dict[str, Any]]:
+    """One service's changes in every environment, newest first, as catalog.json has them
+    (a service no longer deployed anywhere keeps its history)."""
+    return [c for c in history(model, source_repositories(model)) if c["service"] == service]
 
 
 def _catalog_table(document: dict[str, Any], env: str | None) -> str:
@@ -165,11 +164,8 @@ def _catalog_table(document: dict[str, Any], env: str | None) -> str:
             mark = {"pending": " <", "skipped": " !"}.get(cell["drift"], "") if cell else ""
             row.append(f"{cell['version'] or '?'}{mark}" if cell else "-")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    if any(len(r) > 2 for r in rows):
-        lines.append("< pending (an earlier env is ahead)  ! skipped (an earlier env never ran it)")
-    return "\n".join(lines) + "\n"
+    legend = "< pending (an earlier env is ahead)  ! skipped (an earlier env never ran it)\n"
+    return _table(rows) + (legend if envs else "")
 
 
 @main.command("catalog")
@@ -231,8 +227,8 @@ def history_command(
         _known_env(config, env)
     model = collect(config)
     changes = [
-        c for c in catalog_history(model)
-        if c["service"] == service and (env is None or c["environment"] == env)
+        c for c in service_history(model, service)
+        if (env is None or c["environment"] == env)
         and (since is None or c["date"][:10] >= since)
     ]  # fmt: skip
     if fmt == "json":

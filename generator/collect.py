@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .analysis.changelog import reference_findings, release_diffs, unannounced_findings
 from .analysis.drift import drift
 from .analysis.owners import owner_findings
+from .analysis.versions import instant
 from .config import Config
 from .findings import apply_policy
 from .model import Environment, Finding, Model, Severity
@@ -80,10 +80,7 @@ def first_seen(model: Model) -> dict[str, str]:
     seen: dict[str, str] = {}
     for env in model.environments:
         for change in env.history:
-            try:
-                when = datetime.fromisoformat(change.date).astimezone(UTC).isoformat()
-            except ValueError:
-                continue
+            when = instant(change.date)
             if change.to_version and (
                 change.to_version not in seen or when < seen[change.to_version]
             ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 _SEMVER = re.compile(
     r"^v?(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?"
@@ -48,3 +49,11 @@ def compare(a: str, b: str, first_seen: dict[str, str] | None = None) -> int | N
         sa, sb = first_seen[a], first_seen[b]
         return (sa > sb) - (sa < sb)
     return None
+
+
+def instant(date: str) -> str:
+    """A date as UTC, so that dates written in other time zones compare as instants."""
+    try:
+        return datetime.fromisoformat(date).astimezone(UTC).isoformat()
+    except ValueError:
+        return date

@@ -4,9 +4,9 @@ all read this, so they cannot disagree."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
+from ..analysis.versions import instant
 from ..model import Change, Deployment, Finding, Model
 from .links import commit_url, compare_url, merge_request_url
 
@@ -63,14 +63,6 @@ def change_document(change: Change, web: str, repository: str | None) -> dict[st
     }
 
 
-def instant(date: str) -> str:
-    """A date as UTC, so that dates written in other time zones compare as instants."""
-    try:
-        return datetime.fromisoformat(date).astimezone(UTC).isoformat()
-    except ValueError:
-        return date
-
-
 def history(model: Model, repositories: dict[str, str | None]) -> list[dict[str, Any]]:
     """Every change in every environment, newest first."""
     changes = [(change, env) for env in model.environments for change in env.history]
@@ -105,8 +97,20 @@ def _totals(deployments: list[Deployment]) -> dict[str, Any]:
     }
 
 
+def source_repositories(model: Model) -> dict[str, str | None]:
+    """Each service's source repository, as its bundles name it (the last one, sorted)."""
+    found: dict[str, set[str]] = {}
+    for env in model.environments:
+        for deployment in env.deployments:
+            found.setdefault(deployment.service, set())
+            if deployment.repository:
+                found[deployment.service].add(deployment.repository)
+    return {name: (sorted(repos)[-1] if repos else None) for name, repos in found.items()}
+
+
 def catalog_document(model: Model) -> dict[str, Any]:
     """Everything the catalog pages show, as plain data (sorted, deterministic)."""
+    sources = source_repositories(model)
     states = {(service, env): state for service, env, state in model.drift}
     teams = {team.id: team for team in model.teams}
     by_place: dict[tuple[str | None, int | None], list[Finding]] = defaultdict(list)
@@ -120,7 +124,6 @@ def catalog_document(model: Model) -> dict[str, Any]:
     for name in sorted(services):
         owner, source = _service_owner(services[name])
         team = teams.get(owner) if owner else None
-        repositories = sorted({d.repository for d in services[name] if d.repository})
         service_docs.append({
             "name": name,
             # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
@@ -131,15 +134,12 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "id": team.id, "name": team.name, "contact": team.contact or None,
                 "chat": team.chat or None, "oncall": team.oncall or None,
             },
-            "repository": repositories[-1] if repositories else None,
+            "repository": sources.get(name),
             "deployments": [
                 _deployment(d, states.get((name, d.environment), ""), by_place.get((d.file, d.line), []))
                 for d in services[name]
             ],
         })  # fmt: skip
-    sources = {
-        str(s["name"]): (str(s["repository"]) if s["repository"] else None) for s in service_docs
-    }
     changes = history(model, sources)
     for service in service_docs:
         service["history"] = [c for c in changes if c["service"] == service["name"]]

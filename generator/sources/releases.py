@@ -15,7 +15,7 @@ from ..analysis.versions import semver_key
 from ..config import Config
 from ..model import Finding, Release, Severity
 from .gitrepo import GIT_TIMEOUT_SECONDS, RepoError, git
-from .schemas import read_schemas
+from .schemas import read_schema_folder
 
 _TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -97,6 +97,7 @@ def read_releases(
                 "name a git ref of the schemas' repo, or a folder of schemas, for this release",
             ))  # fmt: skip
             continue
-        schemas, _ = read_schemas(where, display)  # an old release's own findings are history
+        # an old release's own findings are history: its schemas are not checked again
+        _, schemas, _ = read_schema_folder(where, display, check=False)
         releases.append(Release(name, date, tuple(schemas)))
     return releases, findings

@@ -207,7 +207,7 @@ def walk_registry(resolver: Any) -> Any:
 
 
 def read_schema(
-    loaded: LoadedSchema, registry: referencing.Registry[Any]
+    loaded: LoadedSchema, registry: referencing.Registry[Any], check: bool = True
 ) -> tuple[Schema, list[Finding]]:
     """Flatten one schema into its options, with findings for what is wrong in it."""
     walk = Walk(loaded.id, loaded.display, loaded.document.line)
@@ -223,7 +223,7 @@ def read_schema(
     walk_children(walk, root.node, root.resolver, "", 0, pointer, stack=stack)
     walk_definitions(walk, data, resolver)
     example, has_example = _example(walk, data, resolver)
-    findings = _metaschema_findings(loaded) + walk.findings
+    findings = (_metaschema_findings(loaded) if check else []) + walk.findings
     for option in walk.options:
         if option.definition and option.depth == 0:
             continue  # a definition's own description is optional; its options' are not
@@ -266,7 +266,7 @@ def read_schema(
 
 
 def read_schema_folder(
-    folder: Path | None, display: Any
+    folder: Path | None, display: Any, check: bool = True
 ) -> tuple[list[LoadedSchema], list[Schema], list[Finding]]:
     """Every schema of the folder, as loaded and flattened; findings for what could not be read."""
     if folder is None:
@@ -276,7 +276,7 @@ def read_schema_folder(
     schemas = []
     for item in loaded:
         try:
-            schema, found = read_schema(item, registry)
+            schema, found = read_schema(item, registry, check)
         except RecursionError:
             findings.append(Finding(
                 "schema/invalid", Severity.ERROR, item.display, 1,
