@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from .analysis.links import DeadLink, dead_links
 from .analysis.promotion import promotion
 from .analysis.schemadiff import schema_diff
 from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
-from .findings import fails
+from .findings import apply_policy, fails
 from .generate import generate, write_pages
 from .ids import schema_id
 from .model import Finding, Model, Severity
@@ -38,6 +41,31 @@ def _config(path: str) -> Config:
 
 def _exit_for(findings: tuple[Finding, ...], fail_on: str) -> NoReturn:
     sys.exit(1 if fail_on != "never" and fails(findings, Severity(fail_on)) else 0)
+
+
+def _checked(config: Config) -> tuple[Model, list[DeadLink]]:
+    """The model with the guides' dead links among its findings (`check` and `build` agree),
+    and those links; the policy is applied to them as to every other finding, once."""
+    model = collect(config)
+    dead = dead_links(config, generate(config, model))
+    findings = apply_policy([d.finding for d in dead], config, applied=model.findings)
+    return dataclasses.replace(model, findings=tuple(findings)), dead
+
+
+# how MkDocs words a link it cannot follow: "Doc file 'a.md' contains a link 'b.md#c', but ..."
+_MKDOCS_LINK = re.compile(
+    r"^Doc file '(?P<page>.*?)' contains (?:a|an unrecognized relative) link '(?P<link>.*?)', "
+)
+
+
+def _not_dead_links(warnings: list[str], dead: list[DeadLink]) -> list[str]:
+    """MkDocs' warnings but those about a dead link `check` found (which did not reach
+    --fail-on, or the config ignores)."""
+    known = {(d.page, d.link) for d in dead}
+    return [
+        w for w in warnings
+        if not ((found := _MKDOCS_LINK.match(w)) and (found["page"], found["link"]) in known)
+    ]  # fmt: skip
 
 
 def _summary(model: Model) -> None:
@@ -101,24 +129,30 @@ def generate_command(config_path: str, out: str) -> None:
     "--site-dir", type=click.Path(file_okay=False), help="Where to build (default: site/)."
 )
 def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
-    """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on."""
+    """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on.
+
+    A dead link of a guide below --fail-on is reported, as `check` does, and not failed on."""
     from mkdocs.exceptions import ConfigurationError, MkDocsException
 
     from .site import build_site
 
     config = _config(config_path)
-    model = collect(config)
+    model, dead = _checked(config)
     _summary(model)
     if fail_on != "never" and fails(model.findings, Severity(fail_on)):
         click.echo(f"not built: findings reach --fail-on {fail_on}", err=True)
         sys.exit(1)
     try:
-        build_site(config, model, Path(site_dir) if site_dir else None)
+        # strict, but for the dead links already reported: MkDocs warns of them and goes on
+        warnings = build_site(config, model, Path(site_dir) if site_dir else None, strict=not dead)
     except (ConfigurationError, ConfigError) as error:
         click.echo(f"config error: {error}", err=True)
         sys.exit(2)
     except MkDocsException as error:
         click.echo(f"build failed: {error}", err=True)
+        sys.exit(1)
+    if dead and (others := _not_dead_links(warnings, dead)):
+        click.echo(f"build failed: aborted with {len(others)} warnings in strict mode", err=True)
         sys.exit(1)
 
 
@@ -140,7 +174,7 @@ def serve_command(config_path: str, dev_addr: str) -> None:
 @report_options
 def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
     """The CI gate: report findings; exit 1 when one reaches --fail-on."""
-    findings = collect(_config(config_path)).findings
+    findings = _checked(_config(config_path))[0].findings
     _report(findings, fmt, output)
     _exit_for(findings, fail_on)
 
@@ -154,6 +188,7 @@ def service_history(model: Model, service: str) -> list[dict[str, Any]]:
 def _catalog_table(document: dict[str, Any], env: str | None) -> str:
     envs = [e["name"] for e in document["environments"] if env is None or e["name"] == env]
     rows = [["SERVICE", "OWNER", *[e.upper() for e in envs]]]
+    unreadable = {e["name"] for e in document["environments"] if e["status"] == "unreadable"}
     for service in document["services"]:
         cells = {d["environment"]: d for d in service["deployments"]}
         if env is not None and env not in cells:
@@ -162,9 +197,16 @@ def _catalog_table(document: dict[str, Any], env: str | None) -> str:
         for name in envs:
             cell = cells.get(name)
             mark = {"pending": " <", "skipped": " !"}.get(cell["drift"], "") if cell else ""
-            row.append(f"{cell['version'] or '?'}{mark}" if cell else "-")
+            if cell and cell["problem"]:
+                mark += " ?"
+            absent = "unreadable" if name in unreadable else "-"
+            row.append(f"{cell['version'] or '?'}{mark}" if cell else absent)
         rows.append(row)
+    if env is not None and env in unreadable:
+        rows.append(["(unreadable)", "-", "unreadable"])
     legend = "< pending (an earlier env is ahead)  ! skipped (an earlier env never ran it)\n"
+    if any(cell["problem"] for s in document["services"] for cell in s["deployments"]):
+        legend += "? not known for sure: see the environment's findings\n"
     return _table(rows) + (legend if envs else "")
 
 

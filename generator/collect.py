@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .analysis.changelog import reference_findings, release_diffs, unannounced_findings
 from .analysis.drift import drift
+from .analysis.identity import history_as_cataloged
 from .analysis.owners import owner_findings
 from .analysis.versions import instant
 from .config import Config
@@ -126,7 +127,7 @@ def collect(config: Config) -> Model:
         site_url=config.site_url,
         schemas=tuple(schemas),
         templates=tuple(templates),
-        environments=tuple(environments),
+        environments=history_as_cataloged(tuple(environments)),
         teams=owners.teams,
         announcements=tuple(announcements),
         releases=tuple(releases),

@@ -6,14 +6,18 @@ import difflib
 import json
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
 
+from .rules import RULES
+from .sources.gitrepo import RepoError, git, is_url, open_repo
 from .yamlload import Document, load_file
 
 DEFAULT_OWNER_LABELS = ("owner", "team", "a8r.io/owner", "app.kubernetes.io/part-of")
+DEFAULT_SERVICE_LABEL = "app.kubernetes.io/name"
+KUSTOMIZE_AUTO = "auto"  # the real kustomize (or kubectl kustomize) when on PATH, else built-in
 SEVERITY_OFF = "off"
 
 
@@ -82,6 +86,8 @@ class Config:
     bundle_cache: Path | None = None
     owners: Path | None = None
     owner_labels: tuple[str, ...] = DEFAULT_OWNER_LABELS
+    service_label: str = DEFAULT_SERVICE_LABEL  # the label that names a service
+    kustomize: str | tuple[str, ...] = KUSTOMIZE_AUTO  # "auto", "builtin", or a command
     announcements: Path | None = None
     releases: tuple[ReleaseConfig, ...] = ()
     validate: tuple[tuple[str, str], ...] = ()
@@ -125,6 +131,17 @@ def _key_path(parts: list[str | int]) -> str:
     return out or "(top level)"
 
 
+def _shape(schema: dict[str, Any]) -> str:
+    """One accepted form of a value, in words: `'auto' or 'builtin'`, `a list of strings`."""
+    if "enum" in schema:
+        return " or ".join(repr(value) for value in schema["enum"])
+    if schema.get("type") == "array":
+        items = schema.get("items", {})
+        what = f"{'non-empty ' if items.get('minLength') else ''}{items.get('type', 'value')}s"
+        return f"a {'non-empty ' if schema.get('minItems') else ''}list of {what}"
+    return f"a {schema.get('type', 'value')}"
+
+
 def _problems(document: Document, display: str) -> list[ConfigProblem]:
     schema = _schema()
     validator = jsonschema.Draft202012Validator(schema)
@@ -151,6 +168,9 @@ def _problems(document: Document, display: str) -> list[ConfigProblem]:
             continue
         if error.validator == "required":
             message = error.message.replace("is a required property", "is required")
+        elif error.validator == "oneOf" and error.context:  # no form fits: say which ones would
+            shapes = ", or ".join(_shape(s) for s in error.schema.get("oneOf", []))
+            message = f"{error.instance!r} should be {shapes}"
         else:
             message = error.message
         problems.append(
@@ -182,12 +202,86 @@ def load_config(path: Path | str = "pipeline-docs.yml") -> Config:
                                           f"environments[{index}].name", f"{name!r} is named twice"))  # fmt: skip
         elif isinstance(name, str):
             seen.add(name)
+    problems.extend(_missing_env_paths(file.parent, document, display))
+    problems.extend(_unknown_rules(document, display))
     problems.sort(key=lambda p: (p.line or 0, p.key))
     if problems:
         raise ConfigError(problems)
     config = _build(file, document.data)
     lines = tuple(sorted(("/".join(map(str, path)), line) for path, line in document.lines.items()))
     return replace(config, lines=lines)
+
+
+def _missing_env_paths(root: Path, document: Document, display: str) -> list[ConfigProblem]:
+    """A local environment's `path:` that is not a folder of its repo (on disk, or at its ref).
+
+    A repo that cannot be opened, or a ref that names nothing, is left to the env repo reader,
+    which reports it as unreadable; remote repos are only read once cloned."""
+    problems = []
+    for index, env in enumerate(document.data.get("environments") or []):
+        if not isinstance(env, dict):
+            continue
+        repo, ref, path = env.get("repo"), env.get("ref"), env.get("path")
+        if not (isinstance(repo, str) and isinstance(path, str)) or is_url(repo):
+            continue
+        if not isinstance(ref, str):
+            ref = None
+        inside = PurePosixPath(path.strip("/")).as_posix()
+        if inside == ".":
+            continue
+        try:
+            view = open_repo(repo, ref, root, root / ".cache")  # local: no clone, no cache
+        except RepoError:
+            continue
+        if view.ref is None:
+            target = view.root / inside
+            kind = "tree" if target.is_dir() else ("blob" if target.exists() else "")
+            where = repo
+        else:
+            try:
+                kind = git(["cat-file", "-t", f"{view.ref}:{inside}"], view.root).strip()
+            except RepoError:
+                kind = ""
+            where = f"{repo} at {ref}"
+        if kind == "tree":
+            continue
+        what = "is a file, not a folder" if kind else "does not exist"
+        problems.append(ConfigProblem(display, document.line(("environments", index, "path")),
+                                      f"environments[{index}].path", f"{path} {what} in {where}"))  # fmt: skip
+    return problems
+
+
+def _rule_problem(rule: str) -> str:
+    """What to say of a rule id that no rule has: the closest one, else the rules of its area."""
+    close = difflib.get_close_matches(rule, sorted(RULES), n=1)
+    if close:
+        return f"unknown rule; did you mean {close[0]!r}?"
+    area = sorted(r for r in RULES if r.split("/", 1)[0] == rule.split("/", 1)[0])
+    if area:
+        return f"unknown rule; the rules of {rule.split('/', 1)[0]}/ are {', '.join(area)}"
+    return "unknown rule; every rule is listed on the site's page reference/rules.md"
+
+
+def _unknown_rules(document: Document, display: str) -> list[ConfigProblem]:
+    """Rule ids under `checks:` (a severity's key, an ignore's `rule`) that no rule has."""
+    checks = document.data.get("checks")
+    if not isinstance(checks, dict):
+        return []
+    named: list[tuple[tuple[str | int, ...], str, str]] = [
+        (("checks", key), f"checks.{key}", key) for key in checks if key != "ignore"
+    ]
+    ignores = checks.get("ignore")
+    for index, item in enumerate(ignores if isinstance(ignores, list) else []):
+        rule = item.get("rule") if isinstance(item, dict) else None
+        if isinstance(rule, str) and not any(c in rule for c in "*?["):
+            named.append(
+                (("checks", "ignore", index, "rule"), f"checks.ignore[{index}].rule", rule)
+            )
+    return [
+        ConfigProblem(display, document.line(path), key, _rule_problem(rule))
+        for path, key, rule in named
+        if rule not in RULES
+    ]
 
 
 def _build(file: Path, data: dict[str, Any]) -> Config:
@@ -225,6 +319,12 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         bundle_cache=resolve(bundles.get("cache")) or cache / "bundles",
         owners=resolve(data.get("owners")),
         owner_labels=tuple(data.get("owner_labels", DEFAULT_OWNER_LABELS)),
+        service_label=data.get("service_label", DEFAULT_SERVICE_LABEL),
+        kustomize=(
+            tuple(kustomize)
+            if isinstance(kustomize := data.get("kustomize", KUSTOMIZE_AUTO), list)
+            else kustomize
+        ),
         announcements=resolve(data.get("announcements")),
         releases=tuple(
             ReleaseConfig(r["name"], r.get("ref"), r.get("schemas"), r.get("date"))

@@ -9,10 +9,16 @@ from .config import SEVERITY_OFF, Config
 from .model import Finding, Severity
 
 
-def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
-    """Findings with the config's severities applied and ignored ones dropped, sorted, unique."""
+def apply_policy(
+    findings: Iterable[Finding], config: Config, *, applied: Iterable[Finding] | None = None
+) -> list[Finding]:
+    """Findings with the config's severities applied and ignored ones dropped, sorted, unique.
+
+    `applied`: findings this policy already went through (a collected model's), merged in as they
+    are; an ignore is unused only when neither they nor `findings` used it."""
     result: set[Finding] = set()
     used = [False] * len(config.ignores)
+    earlier = set(applied) if applied is not None else None
     for finding in findings:
         level = config.severity_for(finding.rule)
         if level == SEVERITY_OFF:
@@ -35,17 +41,18 @@ def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
         if not ignored:
             result.add(finding)
     for index, ignore in enumerate(config.ignores):
-        if not used[index]:
-            result.add(
-                Finding(
-                    "config/unused-ignore",
-                    Severity.WARNING,
-                    config.display(config.file),
-                    config.line_of("checks", "ignore", index),
-                    f"ignore of {ignore.rule} on {ignore.path} matches no finding",
-                    "remove the ignore from `checks.ignore`",
-                )
-            )
+        unused = Finding(
+            "config/unused-ignore",
+            Severity.WARNING,
+            config.display(config.file),
+            config.line_of("checks", "ignore", index),
+            f"ignore of {ignore.rule} on {ignore.path} matches no finding",
+            "remove the ignore from `checks.ignore`",
+        )
+        if not used[index] and (earlier is None or unused in earlier):
+            result.add(unused)
+    if earlier is not None:
+        result.update(f for f in earlier if f.rule != "config/unused-ignore")
     return sorted(result, key=Finding.sort_key)
 
 

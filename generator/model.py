@@ -164,6 +164,29 @@ class Team:
 
 
 @dataclass(frozen=True)
+class WorkloadRef:
+    """One object that runs a service (or that runs beside the services), as it is rendered."""
+
+    kind: str
+    namespace: str
+    name: str  # as rendered: with the overlay's prefix and suffix
+    images: tuple[str, ...] = ()
+    replicas: int | None = None
+    file: str = ""
+    line: int | None = None
+    note: str = ""  # why it is not a service: "Argo CD hook", "generateName only"
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """How one root overlay of an environment was rendered."""
+
+    path: str  # the overlay's folder in the repo
+    renderer: str  # "kustomize v5.5.0 (kubectl kustomize)" or "built-in"
+    problem: str = ""  # "not rendered by kustomize: ...", or what the renderer could not follow
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One service as it runs in one environment."""
 
@@ -188,6 +211,8 @@ class Deployment:
     memory: int | None = None  # bytes requested, all replicas together
     chart: str = ""  # what a GitOps object deploys: a Helm chart, a path, a repository
     note: str = ""  # e.g. an ApplicationSet's generators, not expanded
+    workloads: tuple[WorkloadRef, ...] = ()  # the objects that run it here
+    versions: tuple[str, ...] = ()  # every version its workloads run, when they differ
 
 
 @dataclass(frozen=True)
@@ -216,6 +241,9 @@ class Environment:
     deployments: tuple[Deployment, ...] = ()
     history: tuple[Change, ...] = ()  # oldest first
     web: str = ""  # the env repo's web URL, for links to commits and merge requests
+    status: str = ""  # "" when read, "unreadable" when its repo could not be read
+    renderings: tuple[Rendering, ...] = ()  # its root overlays and what rendered each
+    others: tuple[WorkloadRef, ...] = ()  # hooks and generateName objects: not services
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,13 @@ _RULES = (
     Rule("envrepo/unreadable", E, "An env repo cannot be read: missing folder, failed clone, unknown ref."),
     Rule("envrepo/unreadable-file", W, "A file of an env repo cannot be read."),
     Rule("envrepo/skipped-template", I, "A Helm chart template is not YAML until rendered: skipped."),
-    Rule("envrepo/remote-base", I, "A Kustomize resource is remote: it is not fetched."),
-    Rule("envrepo/missing-resource", W, "A Kustomize resource names nothing in the repo."),
+    Rule("envrepo/remote-base", W, "A remote Kustomize reference: not fetched; the overlay is not given to kustomize."),
+    Rule("envrepo/missing-resource", E, "A Kustomize resource names nothing in the repo: kustomize would refuse it."),
+    Rule("envrepo/kustomize-failed", E, "kustomize failed on an overlay: it is marked not rendered by kustomize."),
+    Rule("envrepo/kustomize-invalid", E, "The built-in renderer found what kustomize would refuse in an overlay."),
+    Rule("envrepo/kustomize-gap", W, "The built-in renderer could not follow part of an overlay (Helm, a plugin...)."),
+    Rule("envrepo/unused-resource", I, "A workload only an unused kustomization includes: it does not run."),
+    Rule("catalog/mixed-versions", W, "Workloads of one service run different versions in one environment."),
     Rule("history/partial", W, "An env repo is a shallow clone: its history is partial."),
     Rule("owners/missing-file", E, "The owners file the config names does not exist."),
     Rule("owners/invalid", E, "owners.yml is not shaped as teams and services."),
@@ -78,6 +83,7 @@ _RULES = (
     Rule("yaml/too-large", E, "A file is over the size limit, or expands to too many nodes."),
     Rule("yaml/unreadable", E, "A file cannot be read."),
     Rule("sample/failed", E, "The bundled sample's env repos could not be made."),
+    Rule("docs/dead-link", E, "A guide in docs/ links to a page or an anchor that the site does not have."),
 )  # fmt: skip
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

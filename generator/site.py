@@ -9,15 +9,59 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from .config import Config, load_config
 from .generate import generate
 from .model import Model
 
 CONFIG_ENV = "PIPELINE_DOCS_CONFIG"
+MKDOCS_BUILTINS = ["toc", "tables", "fenced_code"]  # MkDocs adds these to every site's list
 _prepared: dict[Path, Model] = {}
+
+
+@dataclass(frozen=True)
+class SiteMarkdown:
+    """Where the hand-written pages are, and the Markdown extensions MkDocs renders pages with."""
+
+    docs: Path
+    extensions: tuple[str, ...]
+    configs: dict[str, dict[str, Any]]
+
+
+def _extensions(value: object) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
+    """`markdown_extensions:` read by MkDocs' own option: its builtins added, configs split off."""
+    from mkdocs.config import config_options
+
+    option = config_options.MarkdownExtensions(builtins=MKDOCS_BUILTINS)
+    extensions = option.validate(value if value is not None else [])  # type: ignore[no-untyped-call]
+    return tuple(extensions), option.configdata
+
+
+def site_markdown(config: Config) -> SiteMarkdown:
+    """The docs folder and Markdown extensions of the project's mkdocs.yml beside the config,
+    else of the default one (whose docs/ is the one beside the config)."""
+    from mkdocs.utils.yaml import yaml_load
+
+    own = config.root / "mkdocs.yml"
+    if own.is_file():
+        try:
+            with own.open("rb") as handle:  # as MkDocs reads it: its tags, INHERIT
+                data = yaml_load(handle)
+            extensions, configs = _extensions(data.get("markdown_extensions"))
+            return SiteMarkdown(
+                own.parent / str(data.get("docs_dir") or "docs"), extensions, configs
+            )
+        except Exception:  # the build reports a broken mkdocs.yml; `check` goes on without it
+            pass
+    default = resources.files("generator").joinpath("formats/mkdocs.default.yml").read_text("utf-8")
+    extensions, configs = _extensions(yaml.safe_load(default)["markdown_extensions"])
+    return SiteMarkdown(config.root / "docs", extensions, configs)
 
 
 def generated_pages() -> dict[str, str]:
@@ -70,18 +114,35 @@ def _show_mkdocs_log() -> None:
         logger.addHandler(handler)
 
 
-def build_site(config: Config, model: Model, site_dir: Path | None = None) -> None:
-    """A strict MkDocs build of the site; raises mkdocs' own exceptions on failure."""
+class _Warnings(logging.Handler):
+    """MkDocs' warnings as they are logged, for the caller to weigh."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def build_site(
+    config: Config, model: Model, site_dir: Path | None = None, strict: bool = True
+) -> list[str]:
+    """An MkDocs build of the site, strict unless told; return MkDocs' warnings. Raises
+    mkdocs' own exceptions on failure (in strict mode, on any warning)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config as load_mkdocs_config
 
     _show_mkdocs_log()
     os.environ[CONFIG_ENV] = str(config.file)
     _prepared[config.file] = model
+    warnings = _Warnings()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(warnings)
     try:
         mkdocs_config = load_mkdocs_config(
             config_file=str(mkdocs_config_file(config)),
-            strict=True,
+            strict=strict,
             site_dir=str(site_dir) if site_dir is not None else None,
         )
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
@@ -90,7 +151,9 @@ def build_site(config: Config, model: Model, site_dir: Path | None = None) -> No
         finally:
             mkdocs_config.plugins.on_shutdown()
     finally:
+        logger.removeHandler(warnings)
         _prepared.pop(config.file, None)
+    return warnings.messages
 
 
 def serve_site(config: Config, address: str) -> None:

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CORPUS, deployment_yaml, git, git_commit, git_init, make_config, run_cli, write
+from conftest import (
+    CORPUS,
+    deployment_yaml,
+    git,
+    git_commit,
+    git_init,
+    make_config,
+    needs_corpus,
+    run_cli,
+    write,
+)
 
 from generator.bundlepack import pack_bundle
 from generator.collect import collect
@@ -375,6 +385,7 @@ def test_a_helm_template_is_skipped_with_an_info_finding(tmp_path: Path) -> None
     )
 
 
+@needs_corpus
 def test_a_real_world_repo_with_a_helm_chart_and_plain_manifests(tmp_path: Path) -> None:
     demo = (CORPUS / "envrepos" / "GoogleCloudPlatform__microservices-demo").resolve()
     config = make_config(tmp_path, environments=[{"name": "demo", "repo": str(demo)}])

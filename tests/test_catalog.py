@@ -25,11 +25,13 @@ from conftest import (
     NEXUS,
     QuietHandler,
     check_golden,
+    corpus_cases,
     git,
     git_commit,
     git_init,
     invoke,
     make_config,
+    needs_corpus,
     tarball,
     write,
 )
@@ -322,8 +324,8 @@ def test_a_kustomize_overlay_over_a_base_elsewhere_in_the_repo(tmp_path: Path) -
     catalog = repo_catalog(tmp_path, files)
     found = catalog.deployments()
     # the patch is part of the overlay, not a workload of its own; the worker has no name
-    # label, so it is known by its name, prefixed
-    assert set(found) == {"shop", "prod-worker"}
+    # label, so it is known by its name without the overlay's prefix
+    assert set(found) == {"shop", "worker"}
     shop = found["shop"]
     assert shop["namespace"] == "shop-prod"
     assert shop["version"] == "1.4.2"
@@ -332,7 +334,8 @@ def test_a_kustomize_overlay_over_a_base_elsewhere_in_the_repo(tmp_path: Path) -
     assert (shop["cpu_requests"], shop["memory_requests"]) == (0.8, 4 * 128 * MI)
     assert (shop["owner"], shop["owner_source"]) == ("team-shop", "label owner")
     assert shop["file"] == "repo/base/shop/deployment.yaml"
-    worker = found["prod-worker"]
+    worker = found["worker"]
+    assert [w["name"] for w in worker["workloads"]] == ["prod-worker"]
     assert (worker["version"], worker["namespace"], worker["owner"]) == (
         "0.9.3",
         "shop-prod",
@@ -356,7 +359,7 @@ def test_a_kustomize_digest_pins_the_image_in_place_of_its_tag(tmp_path: Path) -
     assert shop["version"] == digest
 
 
-def test_a_remote_base_is_an_info_finding_and_a_missing_resource_a_warning(
+def test_a_remote_base_is_a_warning_and_a_missing_resource_an_error(
     tmp_path: Path,
 ) -> None:
     overlay = """
@@ -369,14 +372,14 @@ def test_a_remote_base_is_an_info_finding_and_a_missing_resource_a_warning(
     assert "shop" in catalog.deployments()
     [remote] = catalog.findings("envrepo/remote-base")
     assert (remote.severity, remote.file, remote.line) == (
-        Severity.INFO,
+        Severity.WARNING,
         "repo/overlays/prod/kustomization.yaml",
         3,
     )
     assert "https://github.com/acme/platform//deploy/monitoring?ref=v1.2.0" in remote.message
     [missing] = catalog.findings("envrepo/missing-resource")
     assert (missing.severity, missing.file, missing.line) == (
-        Severity.WARNING,
+        Severity.ERROR,
         "repo/overlays/prod/kustomization.yaml",
         4,
     )
@@ -1125,9 +1128,12 @@ def _lost(objects: list[Found], services: set[str], findings: list[dict[str, Any
     return lost
 
 
-CORPUS_REPOS = sorted(p.name for p in (CORPUS / "envrepos").iterdir() if p.is_dir())
+CORPUS_REPOS = corpus_cases(
+    lambda: sorted(p.name for p in (CORPUS / "envrepos").iterdir() if p.is_dir())
+)
 
 
+@needs_corpus
 @pytest.mark.parametrize("name", CORPUS_REPOS)
 def test_nothing_in_a_real_world_env_repo_is_lost(tmp_path: Path, name: str) -> None:
     repo = (CORPUS / "envrepos" / name).resolve()

@@ -26,11 +26,13 @@ from conftest import (
     deployment_yaml,
     invoke,
     make_config,
+    needs_corpus,
     run_cli,
     tarball,
     write,
 )
 
+from generator.analysis.links import dead_link_findings
 from generator.cli import main
 from generator.collect import collect
 from generator.config import load_config
@@ -709,6 +711,7 @@ def sarif_validator() -> jsonschema.Draft4Validator:
     return jsonschema.Draft4Validator(schema)
 
 
+@needs_corpus
 def test_sarif_is_valid_against_the_sarif_2_1_0_schema(reported: Path) -> None:
     log = json.loads(report(reported, "sarif"))
     errors = [e.message for e in sarif_validator().iter_errors(log)]
@@ -723,6 +726,7 @@ def test_sarif_is_valid_against_the_sarif_2_1_0_schema(reported: Path) -> None:
     assert levels == ["error", "error", "note", "warning"]
 
 
+@needs_corpus
 def test_sarif_without_findings_is_valid_too(tmp_path: Path) -> None:
     result = check(make_config(tmp_path), "--format", "sarif")
     assert result.exit_code == 0
@@ -814,6 +818,141 @@ def test_validate_against_an_unknown_schema_id_exits_2(shared_sample: Path, tmp_
     assert "unknown schema 'servcie'" in result.stderr
     assert "service" in result.stderr.split("known:")[1]
     assert result.stdout == ""
+
+
+# --- docs/dead-link: links of the guides to pages and anchors the site lacks ---------------------
+
+DEAD_LINKS = """
+# Links
+
+Read [an option that is not](../reference/schemas/service.md#no-such-option) first.
+
+Then [a page that is not](../reference/no-such-page.md); `[a code span](nowhere.md)` is no link.
+
+```markdown
+[nor is a fenced block](nowhere.md)
+```
+"""
+
+
+def guide(config: Path, text: str, name: str = "links.md") -> Path:
+    """A hand-written guide beside the sample's own, in its docs/guides/."""
+    return write(config.parent / "docs" / "guides" / name, text)
+
+
+def test_check_reports_each_dead_link_of_a_guide_with_its_file_and_line(
+    sample_config: Path,
+) -> None:
+    guide(sample_config, DEAD_LINKS)
+    result = check(sample_config, "--format", "json")
+    assert result.exit_code == 1
+    dead = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "docs/dead-link"]
+    assert [(f["severity"], f["file"], f["line"]) for f in dead] == [
+        ("error", "docs/guides/links.md", 3),
+        ("error", "docs/guides/links.md", 5),
+    ]
+    anchor, page = dead
+    assert anchor["message"] == (
+        "../reference/schemas/service.md#no-such-option: "
+        "there is no anchor #no-such-option on reference/schemas/service.md"
+    )
+    assert page["message"] == (
+        "../reference/no-such-page.md: reference/no-such-page.md is not a page of the site"
+    )
+    assert anchor["hint"] and page["hint"]
+
+
+VALID_LINKS = """
+# Valid links {#valid}
+
+An [option](../reference/schemas/service.md#deploy.replicas), a template's
+[input](../reference/templates/build.md#input-image), the [CI guide](ci.md#in-every-services-repository),
+[this page](#valid), [the catalog](../catalog/index.md), [the home page](../index.md),
+a [reference][rules], an image ![the catalog](../images/catalog.png), [the web](https://example.com/x.md)
+and [mail](mailto:someone@example.com).
+
+[rules]: ../reference/rules.md#docs-dead-link
+"""
+
+
+def test_a_guide_with_only_valid_links_has_no_finding(
+    sample_config: Path, sample_pages: dict[str, str]
+) -> None:
+    assert 'id="deploy.replicas"' in sample_pages["reference/schemas/service.md"]
+    guide(sample_config, VALID_LINKS)
+    assert dead_link_findings(load_config(sample_config), sample_pages) == []
+
+
+def test_anchors_are_those_the_sites_markdown_extensions_make(
+    sample_config: Path, sample_pages: dict[str, str]
+) -> None:
+    guide(sample_config, "# Title {#custom}\n\nSee [the title](#custom).\n")
+    assert dead_link_findings(load_config(sample_config), sample_pages) == []
+    mkdocs_yml = sample_config.parent / "mkdocs.yml"  # without attr_list, the id is the text's
+    mkdocs_yml.write_text(mkdocs_yml.read_text().replace("  - attr_list\n", ""))
+    [finding] = dead_link_findings(load_config(sample_config), sample_pages)
+    assert (finding.file, finding.line) == ("docs/guides/links.md", 3)
+    assert finding.hint == "did you mean '#title-custom'?"
+
+
+def test_a_link_to_a_folder_and_a_missing_image_are_dead_links_with_a_hint(
+    sample_config: Path, sample_pages: dict[str, str]
+) -> None:
+    guide(sample_config, "# X\n\n[catalog](../catalog/)\n\n![shot](../images/catalogue.png)\n")
+    findings = dead_link_findings(load_config(sample_config), sample_pages)
+    assert [(f.line, f.message, f.hint) for f in findings] == [
+        (
+            3,
+            "../catalog/: catalog/ is a folder, not a page",
+            "link to its page: '../catalog/index.md'",
+        ),
+        (
+            5,
+            "../images/catalogue.png: images/catalogue.png is not a file of the site",
+            "did you mean '../images/catalog.png'?",
+        ),
+    ]
+
+
+def test_the_same_dead_link_twice_is_reported_at_each_line(
+    sample_config: Path, sample_pages: dict[str, str]
+) -> None:
+    guide(sample_config, "# X\n\n[a](missing.md)\n\nand [b](missing.md) again\n")
+    findings = dead_link_findings(load_config(sample_config), sample_pages)
+    assert [f.line for f in findings] == [3, 5]
+
+
+def test_a_generated_page_in_docs_is_no_guide(
+    sample_config: Path, sample_pages: dict[str, str]
+) -> None:
+    # `generate --out docs` writes generated pages beside the guides: they are checked by MkDocs
+    write(sample_config.parent / "docs" / "health.md", "# Health\n\n[gone](gone.md)\n")
+    assert dead_link_findings(load_config(sample_config), sample_pages) == []
+
+
+def test_a_dead_link_follows_the_checks_policy(sample_config: Path) -> None:
+    guide(sample_config, DEAD_LINKS)
+    text = sample_config.read_text(encoding="utf-8")
+    sample_config.write_text(text + "checks:\n  docs/dead-link: warning\n", encoding="utf-8")
+    assert check(sample_config).exit_code == 0
+    assert check(sample_config, "--fail-on", "warning").exit_code == 1
+
+
+def test_an_ignore_that_only_a_dead_link_uses_is_not_unused(sample_config: Path) -> None:
+    guide(sample_config, DEAD_LINKS)
+    text = sample_config.read_text(encoding="utf-8")
+    sample_config.write_text(
+        text + "checks:\n  ignore:\n"
+        "    - rule: docs/dead-link\n      path: docs/guides/links.md\n      reason: being rewritten\n"
+        "    - rule: docs/dead-link\n      path: docs/other.md\n      reason: matches nothing\n",
+        encoding="utf-8",
+    )
+    result = check(sample_config, "--format", "json")
+    assert result.exit_code == 0
+    findings = json.loads(result.stdout)["findings"]
+    assert [f for f in findings if f["rule"] == "docs/dead-link"] == []
+    unused = [f["message"] for f in findings if f["rule"] == "config/unused-ignore"]
+    assert unused == ["ignore of docs/dead-link on docs/other.md matches no finding"]
 
 
 # --- build --fail-on -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import invoke, make_config, run_cli, write
+from conftest import git, git_commit, git_init, invoke, make_config, run_cli, write
 
 from generator.config import ConfigError, load_config
 
@@ -198,3 +198,187 @@ def test_check_exits_2_when_the_config_file_is_missing(tmp_path: Path) -> None:
     result = invoke("check", "--config", str(tmp_path / "missing.yml"))
     assert result.exit_code == 2
     assert "config file not found" in result.stderr
+
+
+# --- an environment's `path:` must be a folder of its repo -------------------------------------
+
+
+def _env_config(tmp_path: Path, **env: str) -> Path:
+    """A config with one environment, its keys each on a line of their own."""
+    lines = "".join(f"    {key}: {value}\n" for key, value in env.items())
+    return write(
+        tmp_path / "pipeline-docs.yml", f"title: Pipeline\nenvironments:\n  - name: dev\n{lines}"
+    )
+
+
+def test_a_path_missing_from_a_local_folder_is_a_config_error_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "envs" / "dev" / "overlays" / "dev").mkdir(parents=True)
+    config_file = _env_config(tmp_path, repo="envs/dev", path="overlays/staging")
+    [problem] = problems_of(config_file)
+    assert (problem.key, problem.line) == ("environments[0].path", 5)
+    assert "overlays/staging does not exist in envs/dev" in problem.message
+
+
+def test_a_path_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path / "envs" / "dev" / "kustomization.yaml", "resources: []\n")
+    config_file = _env_config(tmp_path, repo="envs/dev", path="kustomization.yaml")
+    [problem] = problems_of(config_file)
+    assert problem.key == "environments[0].path"
+    assert "is a file, not a folder" in problem.message
+
+
+@pytest.mark.parametrize("path", ["overlays/dev", "overlays/dev/", "./overlays/dev", "/", "."])
+def test_a_folder_of_the_repo_is_a_valid_path(tmp_path: Path, path: str) -> None:
+    (tmp_path / "envs" / "dev" / "overlays" / "dev").mkdir(parents=True)
+    config = load_config(_env_config(tmp_path, repo="envs/dev", path=f'"{path}"'))
+    assert config.environments[0].path == path
+
+
+def test_a_path_in_a_missing_repo_is_left_to_the_env_repo_reader(tmp_path: Path) -> None:
+    # the repo itself is reported as unreadable when it is read, once
+    config = load_config(_env_config(tmp_path, repo="envs/nowhere", path="overlays/dev"))
+    assert config.environments[0].path == "overlays/dev"
+
+
+def test_a_remote_repo_path_is_not_checked_at_load(tmp_path: Path) -> None:
+    config_file = _env_config(
+        tmp_path, repo="https://git.example.com/platform/env-dev.git", path="overlays/dev"
+    )
+    assert load_config(config_file).environments[0].repo.startswith("https://")
+
+
+def test_with_a_ref_the_path_is_checked_at_that_ref_not_on_disk(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "envs" / "dev")
+    write(repo / "overlays" / "old" / "kustomization.yaml", "resources: []\n")
+    git_commit(repo, "old overlay")
+    git(repo, "tag", "v1")
+    git(repo, "rm", "--quiet", "-r", "overlays/old")
+    write(repo / "overlays" / "new" / "kustomization.yaml", "resources: []\n")
+    git_commit(repo, "new overlay")
+    git(repo, "checkout", "--quiet", "v1")  # on disk: only overlays/old
+
+    assert load_config(_env_config(tmp_path, repo="envs/dev", ref="main", path="overlays/new"))
+    [problem] = problems_of(_env_config(tmp_path, repo="envs/dev", ref="main", path="overlays/old"))
+    assert (problem.key, problem.line) == ("environments[0].path", 6)
+    assert "overlays/old does not exist in envs/dev at main" in problem.message
+    [problem] = problems_of(
+        _env_config(tmp_path, repo="envs/dev", ref="v1", path="overlays/old/kustomization.yaml")
+    )
+    assert "is a file, not a folder in envs/dev at v1" in problem.message
+
+
+def test_with_a_ref_that_names_nothing_the_path_is_not_checked(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "envs" / "dev")
+    write(repo / "environment.yml", "name: dev\n")
+    git_commit(repo, "first")
+    # the unknown ref is reported when the env repo is read; a ref is never read as an option
+    for ref in ("no-such-branch", "--output=x"):
+        config = load_config(_env_config(tmp_path, repo="envs/dev", ref=f'"{ref}"', path="x"))
+        assert config.environments[0].ref == ref
+    assert not (repo / "x").exists()
+
+
+def test_check_exits_2_on_a_missing_environment_path(tmp_path: Path) -> None:
+    (tmp_path / "envs" / "dev").mkdir(parents=True)
+    result = invoke(
+        "check", "--config", str(_env_config(tmp_path, repo="envs/dev", path="clusters/dev"))
+    )
+    assert result.exit_code == 2
+    assert "pipeline-docs.yml:5: environments[0].path: clusters/dev does not exist" in result.stderr
+
+
+# --- rule ids under `checks:` ------------------------------------------------------------------
+
+
+def test_a_misspelt_rule_exits_2_with_the_rule_it_probably_means(tmp_path: Path) -> None:
+    config_file = make_config(tmp_path, checks={"catalog/skiped-environment": "off"})
+    result = invoke("check", "--config", str(config_file))
+    assert result.exit_code == 2
+    assert (
+        "checks.catalog/skiped-environment: unknown rule; did you mean "
+        "'catalog/skipped-environment'?" in result.stderr
+    )
+
+
+def test_an_unknown_rule_of_an_ignore_is_named_with_its_line(tmp_path: Path) -> None:
+    config_file = write(
+        tmp_path / "pipeline-docs.yml",
+        """
+        title: Pipeline
+        checks:
+          config/unknown-option: warning
+          ignore:
+            - rule: "config/*"
+              reason: globs are not rule ids
+            - rule: config/unknown-optoin
+              reason: a typo
+        """,
+    )
+    [problem] = problems_of(config_file)
+    assert (problem.key, problem.line) == ("checks.ignore[1].rule", 7)
+    assert problem.message == "unknown rule; did you mean 'config/unknown-option'?"
+
+
+def test_an_unknown_rule_far_from_any_lists_its_area_or_the_rules_page(tmp_path: Path) -> None:
+    config_file = make_config(tmp_path, checks={"owners/zzz": "off", "nothing-like-it": "off"})
+    problems = {p.key: p.message for p in problems_of(config_file)}
+    assert problems["checks.owners/zzz"].startswith("unknown rule; the rules of owners/ are ")
+    assert "owners/unknown-team" in problems["checks.owners/zzz"]
+    assert "reference/rules.md" in problems["checks.nothing-like-it"]
+
+
+# --- `kustomize` and `service_label` -----------------------------------------------------------
+
+
+def test_kustomize_and_service_label_have_their_defaults(tmp_path: Path) -> None:
+    config = load_config(make_config(tmp_path))
+    assert (config.kustomize, config.service_label) == ("auto", "app.kubernetes.io/name")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("auto", "auto"),
+        ("builtin", "builtin"),
+        (["kustomize", "build"], ("kustomize", "build")),
+        (["kubectl", "kustomize"], ("kubectl", "kustomize")),
+        (
+            ["/opt/bin/kustomize", "build", "--enable-helm"],
+            ("/opt/bin/kustomize", "build", "--enable-helm"),
+        ),
+    ],
+)
+def test_kustomize_is_auto_builtin_or_a_command(
+    tmp_path: Path, value: object, expected: object
+) -> None:
+    assert load_config(make_config(tmp_path, kustomize=value)).kustomize == expected
+
+
+@pytest.mark.parametrize("value", ["kubectl", "", [], [""], ["kustomize", 3], 3, {"cmd": "x"}])
+def test_a_kustomize_that_is_neither_exits_2_naming_the_key(tmp_path: Path, value: object) -> None:
+    config_file = make_config(tmp_path, kustomize=value)
+    [problem] = problems_of(config_file)
+    assert (problem.key, problem.line) == ("kustomize", 3)
+    assert problem.message.endswith(
+        "should be 'auto' or 'builtin', or a non-empty list of non-empty strings"
+    )
+    result = invoke("check", "--config", str(config_file))
+    assert result.exit_code == 2
+    assert f"{config_file}:3: kustomize" in result.stderr
+
+
+def test_service_label_names_the_label(tmp_path: Path) -> None:
+    config = load_config(make_config(tmp_path, service_label="app"))
+    assert config.service_label == "app"
+
+
+@pytest.mark.parametrize("value", ["", 3, ["app"], None])
+def test_a_service_label_that_is_no_label_exits_2_naming_the_key(
+    tmp_path: Path, value: object
+) -> None:
+    config_file = make_config(tmp_path, service_label=value)
+    [problem] = problems_of(config_file)
+    assert (problem.key, problem.line) == ("service_label", 3)
+    result = invoke("check", "--config", str(config_file))
+    assert result.exit_code == 2
+    assert "service_label" in result.stderr

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import markdown
 import pytest
-from conftest import CORPUS, REPO, HtmlTables, deployment_yaml, make_config, write
+from conftest import (
+    CORPUS,
+    REPO,
+    HtmlTables,
+    deployment_yaml,
+    make_config,
+    needs_corpus,
+    write,
+)
 
 from generator.collect import collect
 from generator.config import load_config
@@ -203,6 +211,7 @@ def test_every_option_anchor_of_the_sample_is_a_valid_unique_id(
         assert f'id="{option.anchor}"' in sample_pages[f"reference/schemas/{schema_id}.md"]
 
 
+@needs_corpus
 def test_anchors_of_real_world_schemas_are_valid_ids(tmp_path: Path) -> None:
     # patternProperties, additionalProperties and odd property names, from SchemaStore
     for name in ("cargo.json", "lefthook.json", "drone.json"):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, SchemaPages, render_schema_folder
+from conftest import CORPUS, SchemaPages, needs_corpus, render_schema_folder
 
 SCHEMAS = CORPUS / "schemas"
 TEST_SUITE = SCHEMAS / "json-schema-test-suite" / "tests"
@@ -129,6 +129,7 @@ def _corpus_folder(name: str, tmp_path: Path) -> Path:
     return folder
 
 
+@needs_corpus
 @pytest.mark.parametrize("name", ["schemastore", "gitlab-ci", "draft7", "draft2020-12"])
 def test_every_reachable_property_is_shown_with_its_anchor(name: str, tmp_path: Path) -> None:
     folder = _corpus_folder(name, tmp_path)

@@ -12,7 +12,7 @@ from typing import Any
 import markdown
 import pytest
 import yaml
-from conftest import CORPUS, REPO, HtmlTables, write
+from conftest import CORPUS, REPO, HtmlTables, corpus_cases, needs_corpus, write
 
 from generator.model import Finding, Model, Severity, Template
 from generator.render import render_pages
@@ -151,6 +151,7 @@ def as_html(page: str) -> HtmlTables:
 # --- 1. every template of the corpus ---------------------------------------------------------
 
 
+@needs_corpus
 def test_the_corpus_has_templates_of_every_kind() -> None:
     parts = {p.relative_to(TEMPLATE_CORPUS).parts[0] for p in CORPUS_FILES}
     assert parts == {"gitlab", "github-actions"}
@@ -160,7 +161,8 @@ def test_the_corpus_has_templates_of_every_kind() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", CORPUS_FILES, ids=[p.relative_to(TEMPLATE_CORPUS).as_posix() for p in CORPUS_FILES]
+    "path",
+    corpus_cases(lambda: CORPUS_FILES, id=lambda p: p.relative_to(TEMPLATE_CORPUS).as_posix()),
 )
 def test_every_declared_input_of_a_real_template_has_its_anchor_on_its_page(path: Path) -> None:
     repo = _repo_of(path)

@@ -24,6 +24,7 @@ def drift(
 ) -> tuple[tuple[tuple[str, str, str], ...], list[Finding]]:
     """(service, environment, state) for each drifting cell, and the skipped-environment findings."""
     order = [env.name for env in model.environments]
+    unreadable = {env.name for env in model.environments if env.status}  # nothing known there
     states: list[tuple[str, str, str]] = []
     findings: list[Finding] = []
     for service, cells in sorted(_by_service(model).items()):
@@ -34,6 +35,8 @@ def drift(
             skipped_from = None
             pending = False
             for earlier_env in order[:index]:
+                if earlier_env in unreadable:
+                    continue
                 earlier = cells.get(earlier_env)
                 if earlier is None:
                     skipped_from = skipped_from or (earlier_env, "does not run it")

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from ..analysis.versions import instant
-from ..model import Change, Deployment, Finding, Model
+from ..model import Change, Deployment, Environment, Finding, Model, WorkloadRef
 from .links import commit_url, compare_url, merge_request_url
 
 LATEST_CHANGES = 20
@@ -40,8 +40,40 @@ def _deployment(deployment: Deployment, state: str, findings: list[Finding]) -> 
         "deploys": deployment.chart or None,
         "note": deployment.note or None,
         "problem": deployment.problem or None,
+        "versions": list(deployment.versions) or None,
+        "workloads": [_workload(w) for w in deployment.workloads],
         "findings": _findings(findings),
     }
+
+
+def _workload(workload: WorkloadRef) -> dict[str, Any]:
+    return {
+        "kind": workload.kind,
+        "namespace": workload.namespace or None,
+        "name": workload.name,
+        "images": list(workload.images),
+        "replicas": workload.replicas,
+        "file": workload.file,
+        "line": workload.line,
+        **({"note": workload.note} if workload.note else {}),
+    }
+
+
+def status_of(env: Environment) -> str:
+    """`read`, `unreadable`, `not rendered by kustomize`, or `incomplete` (the built-in renderer
+    could not follow all of an overlay)."""
+    problems = [r.problem for r in env.renderings if r.problem]
+    if env.status:
+        return env.status
+    if any(p.startswith("not rendered by kustomize") for p in problems):
+        return "not rendered by kustomize"
+    return "incomplete" if problems else "read"
+
+
+def renderer_of(env: Environment) -> str | None:
+    """What rendered an environment's overlays, in one phrase (None: nothing to render)."""
+    names = sorted({r.renderer for r in env.renderings})
+    return "; ".join(names) if names else None
 
 
 def change_document(change: Change, web: str, repository: str | None) -> dict[str, Any]:
@@ -167,6 +199,13 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "services": len(env.deployments),
                 "totals": _totals(list(env.deployments)),
                 "web": env.web or None,
+                "status": status_of(env),
+                "renderer": renderer_of(env),
+                "overlays": [
+                    {"path": r.path, "renderer": r.renderer, "problem": r.problem or None}
+                    for r in env.renderings
+                ],
+                "other_objects": [_workload(w) for w in env.others],
                 "latest_changes": [c for c in changes if c["environment"] == env.name][
                     :LATEST_CHANGES
                 ],

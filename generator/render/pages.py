@@ -64,12 +64,14 @@ class _Site:
         self.env = make_environment()
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
+        self.services = {s["name"] for s in self.catalog["services"]}  # those with a page
 
     def add(self, path: str, layout: str, **context: Any) -> None:
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
         self.pages[path] = self.env.get_template(layout).render(
-            link=link, paths=paths, model=self.model, catalog=self.catalog, page=path, **context
-        )
+            link=link, paths=paths, model=self.model, catalog=self.catalog, page=path,
+            services=self.services, **context,
+        )  # fmt: skip
 
 
 def _schema_context(schema: Schema, notes: dict[str, Any]) -> dict[str, Any]:

@@ -9,21 +9,30 @@ with a finding.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from ..config import Config, EnvironmentConfig
-from ..model import Change, Deployment, Environment, Finding, Severity
+from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
 from ..yamlload import MAX_FILE_BYTES, Document, as_list, load_documents, load_one
 from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
-from .gitrepo import RepoError, RepoView, is_url, open_repo
+from .gitrepo import RepoError, RepoView, export_tree, is_url, open_repo
 from .history import HistorySource, bundle_facts, read_history
-from .kustomize import KUSTOMIZATION_FILES, Kustomizations, is_kustomization
+from .kustomize import (
+    KUSTOMIZATION_FILES,
+    NOT_RENDERED,
+    Renderer,
+    Tree,
+    is_kustomization,
+    render_overlays,
+)
+from .kustomize.tree import normalise
 from .owners import CODEOWNERS_PLACES, CodeOwners, Owners
-from .workloads import NAME_LABEL, Workload, image_parts, image_tag, workload_from
+from .workloads import WORKLOAD_KINDS, Workload, image_parts, image_tag, workload_from
 
 ENVIRONMENT_FILE = "environment.yml"
+UNREADABLE = "unreadable"
 YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -38,6 +47,9 @@ class _Context:
     findings: list[Finding]
     parsed: dict[str, list[Document]] = field(default_factory=dict)
     env_file: str = ENVIRONMENT_FILE  # where environment.yml is, under `path` when set
+    renderings: list[Rendering] = field(default_factory=list)
+    others: list[WorkloadRef] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)  # file -> why it is not rendered right
 
     def display(self, name: str) -> str:
         if is_url(self.env.repo):
@@ -66,6 +78,11 @@ class _Context:
         if name not in self.parsed:
             self.parsed[name] = _read_documents(self, name)
         return self.parsed[name]
+
+
+def _is_folder(view: RepoView, prefix: str) -> bool:
+    """Whether the repo has any file under this folder."""
+    return any(name.startswith(prefix) for name in view.files())
 
 
 def _codeowners(view: RepoView) -> CodeOwners:
@@ -187,7 +204,7 @@ def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Depl
     guessed = url_facts(url)
     workloads = bundle.workloads
     labels = [w.labels for w in workloads] + [w.annotations for w in workloads]
-    names = sorted({w.labels.get(NAME_LABEL, "") for w in workloads} - {""})
+    names = sorted({w.labels.get(ctx.config.service_label, "") for w in workloads} - {""})
     service = (
         bundle.facts.get("service") or (names[0] if names else "") or guessed.get("service", url)
     )
@@ -211,15 +228,35 @@ def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Depl
     )  # fmt: skip
 
 
+def _ref(workload: Workload, note: str = "") -> WorkloadRef:
+    return WorkloadRef(
+        kind=workload.kind, namespace=workload.namespace, name=workload.name or
+        (f"{workload.generate_name}…" if workload.generate_name else ""), images=workload.images,
+        replicas=workload.replicas, file=workload.file, line=workload.line, note=note,
+    )  # fmt: skip
+
+
 def _from_workloads(ctx: _Context, workloads: list[Workload]) -> list[Deployment]:
-    groups: dict[tuple[str, str], list[Workload]] = defaultdict(list)
+    """One deployment per service identity, however many workloads run it here."""
+    groups: dict[str, list[Workload]] = defaultdict(list)
     for workload in workloads:
-        groups[(workload.service, workload.namespace)].append(workload)
+        if workload.not_a_service:
+            ctx.others.append(_ref(workload, workload.not_a_service))
+        else:
+            groups[workload.service(ctx.config.service_label)].append(workload)
     deployments = []
-    for (service, namespace), group in sorted(groups.items()):
-        first = group[0]
+    for service, group in sorted(groups.items()):
+        group.sort(key=lambda w: (w.kind not in WORKLOAD_KINDS, w.file, w.line, w.name))
         image = _main_image(service, [i for w in group for i in w.images])
-        version = first.version_text or first.version or (image_tag(image) if image else None)
+        versions = sorted({v for w in group if (v := _version_of(w, service))})
+        first = group[0]
+        version = _version_of(first, service, image) or (versions[0] if versions else None)
+        if len(versions) > 1:
+            ctx.findings.append(Finding(
+                "catalog/mixed-versions", Severity.WARNING, first.file, first.line,
+                f"{service} runs {len(versions)} versions at once in {ctx.env.name}: {', '.join(versions)}",
+                "align the workloads' images, or give them different app.kubernetes.io/name labels",
+            ))  # fmt: skip
         relative = _relative(ctx, first.file)
         owner, source = ctx.owner(
             service, None, [w.labels for w in group] + [w.annotations for w in group], relative
@@ -231,10 +268,18 @@ def _from_workloads(ctx: _Context, workloads: list[Workload]) -> list[Deployment
             source="manifest", file=first.file, line=first.line,
             images=tuple(sorted({i for w in group for i in w.images})),
             kinds=tuple(sorted({w.kind for w in group})),
-            replicas=first.replicas, namespace=namespace, cpu=cpu, memory=memory,
+            replicas=first.replicas, namespace=first.namespace, cpu=cpu, memory=memory,
             chart=first.source, note="; ".join(sorted({w.note for w in group if w.note})),
+            workloads=tuple(_ref(w) for w in group), versions=tuple(versions) if len(versions) > 1 else (),
+            problem=ctx.problems.get(first.file, ""),
         ))  # fmt: skip
     return deployments
+
+
+def _version_of(workload: Workload, service: str, image: str | None = None) -> str | None:
+    """The version one workload runs: its version label, what it pins, else its image's tag."""
+    image = image if image in workload.images else _main_image(service, list(workload.images))
+    return workload.version_text or workload.version or (image_tag(image) if image else None)
 
 
 def _relative(ctx: _Context, shown: str) -> str:
@@ -256,11 +301,11 @@ def _yaml_files(ctx: _Context, folder: str | None) -> list[str]:
 
 
 def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
-    """Workloads under a folder: kustomizations rendered from their roots, other files as is.
+    """Workloads under a folder: a folder with a kustomization is that overlay alone; otherwise
+    every root overlay under it is rendered, and the files no kustomization reads are read as is.
 
     Kustomizations anywhere in the repo are known, since an overlay may use bases elsewhere."""
     everything = _yaml_files(ctx, None)
-    files = _yaml_files(ctx, folder) if folder else everything
     kustomizations = {
         name: docs[0]
         for name in everything
@@ -268,19 +313,49 @@ def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
         and (docs := ctx.documents(name))
         and is_kustomization(name, docs[0])
     }
-    known = set(ctx.view.files())
-    known |= {str(parent) for name in known for parent in PurePosixPath(name).parents}
-    tree = Kustomizations(kustomizations, ctx.documents, ctx.display, known.__contains__)
+    files = set(ctx.view.files())
+    known = files | {str(parent) for name in files for parent in PurePosixPath(name).parents}
+    tree = Tree(kustomizations, known.__contains__, files.__contains__)
+    own = tree.folder_kustomization(folder.strip("/")) if folder and folder.strip("/") else None
+    roots = [own] if own else tree.roots(folder or "")
+    renderer = Renderer(
+        tree, ctx.documents, ctx.display, ctx.config.kustomize,
+        lambda: export_tree(ctx.view, ctx.config.cache / "kustomize"),
+        ctx.config.cache / "kustomize", ctx.config.display(ctx.config.file),
+    )  # fmt: skip
     workloads: list[Workload] = []
-    for root in tree.roots(folder or ""):
-        workloads += tree.render(root)
-    ctx.findings.extend(tree.findings)
-    for name in files:
-        if name in tree.covered or name in kustomizations:
+    for overlay in render_overlays(renderer, roots):
+        ctx.renderings.append(Rendering(overlay.path, overlay.renderer, overlay.problem))
+        for obj in overlay.objects:
+            workload = workload_from(obj.document)
+            if workload is not None:
+                workloads.append(replace(workload, origin_name=obj.origin_name))
+                if overlay.problem.startswith(NOT_RENDERED):
+                    ctx.problems[workload.file] = NOT_RENDERED
+    ctx.findings.extend(renderer.findings)
+    if own:
+        return workloads
+    used = set().union(*(tree.closure(root)[0] for root in roots)) if roots else set()
+    covered = {ref.target for name in used for ref in tree.references(name) if ref.target}
+    unused = {
+        ref.target: name for name in tree.files if name not in used
+        for ref in tree.references(name) if ref.target and ref.key in ("resources", "bases")
+    }  # fmt: skip
+    for name in _yaml_files(ctx, folder) if folder else everything:
+        if name in covered or name in kustomizations:
             continue
         for document in ctx.documents(name):
             workload = workload_from(document)
-            if workload is not None:
+            if workload is None:
+                continue
+            if name in unused:
+                ctx.findings.append(Finding(
+                    "envrepo/unused-resource", Severity.INFO, workload.file, workload.line,
+                    f"{workload.kind} {workload.name} is only in {unused[name]}, which no root "
+                    "overlay uses: it does not run, and is not cataloged",
+                    "include it in an overlay, or delete it",
+                ))  # fmt: skip
+            else:
                 workloads.append(workload)
     return workloads
 
@@ -298,21 +373,31 @@ def read_environment(
             "envrepo/unreadable", Severity.ERROR, where, None, f"environment {env.name}: {error}",
             "check `repo` and `ref` of this environment in the config",
         ))  # fmt: skip
-        return Environment(env.name, env.repo), findings
+        return Environment(env.name, env.repo, web=env.web or "", status=UNREADABLE), findings
     ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings)
     deployments: list[Deployment] = []
-    prefix = f"{env.path.strip('/')}/" if env.path else ""
+    folder = normalise(PurePosixPath(env.path or "")) or ""
+    prefix = f"{folder}/" if folder else ""
+    if prefix and not _is_folder(view, prefix):
+        findings.append(Finding(
+            "envrepo/unreadable", Severity.ERROR, config.display(config.file),
+            config.line_of("environments", config.environments.index(env), "path"),
+            f"environment {env.name}: path {env.path} is not a folder of {env.repo}",
+            "fix `path` of this environment in the config",
+        ))  # fmt: skip
+        return Environment(env.name, env.repo, view.commit, view.commit_date, web=env.web or "",
+                           status=UNREADABLE), findings  # fmt: skip
     ours = view.exists(prefix + ENVIRONMENT_FILE)
     if ours:
         deployments.extend(_read_environment_file(ctx, prefix))
     else:
-        deployments.extend(_from_workloads(ctx, _manifests(ctx, env.path)))
+        deployments.extend(_from_workloads(ctx, _manifests(ctx, folder or None)))
     changes: list[Change] = []
     if view.commit:
         known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
         source = HistorySource(
             env.name, view.root, env.ref or "HEAD",
-            (ctx.env_file,) if ours else ((env.path.strip("/"),) if env.path else ()), ours,
+            (ctx.env_file,) if ours else ((folder,) if folder else ()), ours,
         )  # fmt: skip
         changes, found = read_history(
             source, config.cache, bundle_facts(known), ctx.display(ctx.env_file)
@@ -321,7 +406,8 @@ def read_environment(
     return Environment(
         name=env.name, repo=env.repo, commit=view.commit, commit_date=view.commit_date,
         deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.namespace, d.file, d.line or 0))),
-        history=tuple(changes), web=env.web or "",
+        history=tuple(changes), web=env.web or "", renderings=tuple(ctx.renderings),
+        others=tuple(sorted(ctx.others, key=lambda w: (w.kind, w.namespace, w.name))),
     ), findings  # fmt: skip
 
 

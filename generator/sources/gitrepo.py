@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from ..progress import say
 
@@ -161,3 +164,70 @@ def open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
     view = RepoView(root, commit if ref is not None else None)
     view.commit, view.commit_date = _head(root, commit)
     return view
+
+
+MAX_EXPORT_BYTES = 512 * 1024 * 1024
+MAX_EXPORT_FILES = 200_000
+KEPT_TREES = 16
+
+
+def export_tree(view: RepoView, cache: Path) -> Path:
+    """The repo's files on disk as the view reads them: the work tree itself, or the commit's
+    tree exported once into the cache (regular files only: no link leads out of it)."""
+    if view.ref is None:
+        return view.root
+    target = cache / "trees" / view.ref
+    marker = target / ".pipeline-docs-complete"
+    if marker.is_file():
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    _forget_old_trees(target.parent)
+    target.mkdir(parents=True)
+    args = [*GIT, "archive", "--format=tar", view.ref]
+    env = {**os.environ, **GIT_ENV}
+    with subprocess.Popen(args, cwd=view.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          stdin=subprocess.DEVNULL, env=env) as process:  # fmt: skip
+        assert process.stdout is not None
+        try:
+            _unpack(process.stdout, target)
+        except (tarfile.TarError, OSError) as error:
+            process.kill()
+            raise RepoError(f"cannot export {view.ref[:12]}: {error}") from error
+        finally:
+            process.stdout.close()
+    if process.returncode not in (0, None):
+        raise RepoError(f"git archive failed on {view.ref[:12]}")
+    marker.write_text("")
+    return target
+
+
+def _forget_old_trees(folder: Path, keep: int = KEPT_TREES) -> None:
+    """Exported trees are kept for the few latest commits only: the cache does not grow forever."""
+    if not folder.is_dir():
+        return
+    trees = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in trees[: max(len(trees) - keep + 1, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _unpack(stream: IO[bytes], target: Path) -> None:
+    total = count = 0
+    with tarfile.open(fileobj=stream, mode="r|") as archive:
+        for member in archive:
+            count += 1
+            total += max(member.size, 0)
+            if count > MAX_EXPORT_FILES or total > MAX_EXPORT_BYTES:
+                raise RepoError(
+                    f"the tree is over {MAX_EXPORT_FILES} files or {MAX_EXPORT_BYTES} bytes"
+                )
+            parts = PurePosixPath(member.name).parts
+            if not member.isfile() or member.name.startswith("/") or ".." in parts:
+                continue
+            source = archive.extractfile(member)
+            if source is None:
+                continue
+            path = target.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as out:
+                shutil.copyfileobj(source, out)

@@ -9,7 +9,7 @@ and version) and `Kustomization` (source path); Argo CD `Application` (source an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..yamlload import Document, as_dict, as_list
@@ -18,6 +18,7 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 GITOPS_KINDS = ("HelmRelease", "Kustomization", "Application", "ApplicationSet")
 NAME_LABEL = "app.kubernetes.io/name"
 VERSION_LABEL = "app.kubernetes.io/version"
+HOOK_ANNOTATIONS = ("argocd.argoproj.io/hook", "helm.sh/hook")
 _QUANTITY = re.compile(r"^(\d{1,15}(?:\.\d{1,9})?|\.\d{1,9})([a-zA-Z]{0,2})$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
@@ -42,11 +43,21 @@ class Workload:
     version: str | None = None  # the version the object itself pins (chart, targetRevision)
     source: str = ""  # chart, repository or path it deploys
     note: str = ""  # e.g. an ApplicationSet's generators
-    via: tuple[str, ...] = field(default=())  # kustomizations it was rendered through
+    origin_name: str = ""  # its name as written, before an overlay's prefix or suffix
+    generate_name: str = ""
+
+    def service(self, label: str = NAME_LABEL) -> str:
+        """The service it runs: its name label, else its name without prefix or suffix."""
+        return self.labels.get(label) or self.origin_name or self.name
 
     @property
-    def service(self) -> str:
-        return self.labels.get(NAME_LABEL) or self.name
+    def not_a_service(self) -> str:
+        """Why this object is not a service of its own (a hook, a generateName object), or ""."""
+        if any(key in self.annotations for key in HOOK_ANNOTATIONS):
+            return "Argo CD hook" if HOOK_ANNOTATIONS[0] in self.annotations else "Helm hook"
+        if not self.name:
+            return "generateName only" if self.generate_name else "no name"
+        return ""
 
 
 def _strings(raw: Any) -> dict[str, str]:
@@ -113,6 +124,7 @@ def _workload(document: Document, data: dict[str, Any], kind: str) -> Workload:
         file=document.file,
         line=document.start_line,
         version_text=document.text(("metadata", "labels", VERSION_LABEL)),
+        generate_name=str(metadata.get("generateName") or ""),
     )
 
 

@@ -1,0 +1,137 @@
+"""Root overlays rendered the way kustomize renders them: by the real kustomize when there is one
+(and the overlay stays inside the repo), else by the built-in renderer, which says what it could
+not follow. Either way, each object comes with the repo file it was written in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ...model import Finding, Severity
+from ...yamlload import Document, as_dict
+from .builtin import BuiltinRenderer, Rendered
+from .real import KustomizeError, build, find_kustomize
+from .tree import KUSTOMIZATION_FILES, Tree, is_kustomization
+
+__all__ = ["KUSTOMIZATION_FILES", "Overlay", "RenderedObject", "Tree", "is_kustomization",
+           "render_overlays"]  # fmt: skip
+BUILTIN = "built-in"
+NOT_RENDERED = "not rendered by kustomize"
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """An object an overlay renders to: its document (file and line where it is written) and its
+    name as written there, before any prefix or suffix."""
+
+    document: Document
+    origin_name: str
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """One root overlay of an environment, and what rendered it."""
+
+    path: str  # the overlay's folder in the repo ("" for the root)
+    renderer: str  # "kustomize v5.5.0 (kubectl kustomize)", or "built-in"
+    problem: str = ""  # "not rendered by kustomize: <its message>", or why it is incomplete
+    objects: tuple[RenderedObject, ...] = field(default=(), compare=False)
+
+
+@dataclass
+class Renderer:
+    """Renders the root overlays of one repo."""
+
+    tree: Tree
+    documents: Callable[[str], list[Document]]
+    display: Callable[[str], str]
+    setting: str | tuple[str, ...]
+    place: Callable[[], Path]  # the repo's files on disk, as the environment reads them
+    work: Path
+    config_file: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.builtin = BuiltinRenderer(self.tree, self.documents)
+        self.kustomize, self.why_builtin = find_kustomize(self.setting)
+        if self.kustomize is None and self.setting not in ("auto", "builtin"):
+            self.findings.append(Finding(
+                "envrepo/kustomize-failed", Severity.ERROR, self.config_file, None,
+                f"the configured kustomize cannot be used: {self.why_builtin}",
+                "fix `kustomize:` in the config; overlays are rendered by the built-in renderer",
+            ))  # fmt: skip
+
+    def render(self, root: str) -> Overlay:
+        folder = str(PurePosixPath(root).parent).removeprefix(".")
+        _, remote = self.tree.closure(root)
+        for name, ref in remote:
+            self.findings.append(Finding(
+                "envrepo/remote-base", Severity.WARNING, self.display(name), ref.line,
+                f"remote {ref.key} entry {ref.entry} is not fetched; what it deploys is not cataloged",
+                "vendor it into the repo to have it cataloged and rendered by kustomize",
+            ))  # fmt: skip
+        if self.kustomize is not None and not remote:
+            try:
+                outputs = build(self.kustomize, self.place(), folder, self.work)
+            except KustomizeError as error:
+                self.findings.append(Finding(
+                    "envrepo/kustomize-failed", Severity.ERROR, self.display(root), None,
+                    f"{NOT_RENDERED}: {error}",
+                    "run `kubectl kustomize` on the overlay and fix what it says; until then the "
+                    "catalog shows the built-in renderer's reading, marked as not rendered",
+                ))  # fmt: skip
+                return self._builtin(root, folder, f"{NOT_RENDERED}: {error}")
+            objects = tuple(self._from_output(o.document, o.file, root) for o in outputs)
+            return Overlay(folder, self.kustomize.label, "", objects)
+        why = "remote references" if remote else ""
+        return self._builtin(root, folder, why)
+
+    def _builtin(self, root: str, folder: str, problem: str) -> Overlay:
+        before = len(self.builtin.gaps)
+        rendered = self.builtin.render(root)
+        for gap in self.builtin.gaps[before:]:
+            self.findings.append(Finding(
+                gap.rule or ("envrepo/kustomize-invalid" if gap.fatal else "envrepo/kustomize-gap"),
+                Severity.ERROR if gap.fatal else Severity.WARNING,
+                self.display(gap.file), gap.line,
+                ("kustomize would refuse this: " if gap.fatal else "") + gap.message,
+                "fix the overlay" if gap.fatal
+                else "what this overlay deploys may be incomplete in the catalog",
+            ))  # fmt: skip
+        if not problem and self.builtin.gaps[before:]:
+            problem = "the built-in renderer could not follow all of it"
+        objects = tuple(self._from_rendered(r) for r in rendered)
+        return Overlay(folder, BUILTIN, problem, objects)
+
+    def _from_rendered(self, rendered: Rendered) -> RenderedObject:
+        document = Document(rendered.data, self.display(rendered.file), rendered.line)
+        return RenderedObject(document, rendered.names[0] if rendered.names else "")
+
+    def _from_output(self, output: Document, file: str, root: str) -> RenderedObject:
+        """An object of kustomize's output, placed at the document it was written as."""
+        data = output.data
+        kind = str(data.get("kind") or "")
+        name = str(as_dict(data.get("metadata")).get("name") or "")
+        line, origin = 1, name
+        candidates = [
+            d for d in (self.documents(file) if file else [])
+            if isinstance(d.data, dict) and d.data.get("kind") == kind
+        ]  # fmt: skip
+        named = [
+            (len(n), d, n) for d in candidates
+            if (n := str(as_dict(d.data.get("metadata")).get("name") or "")) and n in name
+        ]  # fmt: skip
+        if named:
+            _, source, origin = max(named, key=lambda item: item[0])
+            line = source.start_line
+        elif len(candidates) == 1:
+            line = candidates[0].start_line
+            origin = str(as_dict(candidates[0].data.get("metadata")).get("name") or name)
+        shown = self.display(file or root)
+        return RenderedObject(Document(data, shown, line, texts=output.texts), origin)
+
+
+def render_overlays(renderer: Renderer, roots: list[str]) -> list[Overlay]:
+    """Each root overlay rendered; findings are left in `renderer.findings`."""
+    return [renderer.render(root) for root in roots]
