@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from .analysis.links import DeadLink, dead_links
-from .analysis.promotion import promotion
+from .analysis.promotion import Step, from_upstreams, promotion
 from .analysis.schemadiff import schema_diff
 from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
@@ -289,30 +289,72 @@ def history_command(
     _summary(model)
 
 
+def _steps_json(steps: list[Step]) -> list[dict[str, str | None]]:
+    return [
+        {"service": s.service, "change": s.action, "from": s.current, "to": s.promoted}
+        for s in steps
+    ]
+
+
+def _steps_table(from_env: str, to_env: str, steps: list[Step]) -> str:
+    if not steps:
+        return f"{to_env} already runs what {from_env} runs\n"
+    rows = [["SERVICE", "CHANGE", to_env.upper() + " NOW", "AFTER"]]
+    rows += [[s.service, s.action, s.current or "-", s.promoted or "-"] for s in steps]
+    return _table(rows)
+
+
 @main.command("diff")
 @config_option
 @click.argument("from_env")
-@click.argument("to_env")
+@click.argument("to_env", required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def diff_command(config_path: str, from_env: str, to_env: str, fmt: str) -> None:
-    """What promoting FROM_ENV to TO_ENV would change: services added, removed, up or down."""
+def diff_command(config_path: str, from_env: str, to_env: str | None, fmt: str) -> None:
+    """What promoting FROM_ENV to TO_ENV would change: services added, removed, up or down.
+
+    With one environment, what promoting each of its upstreams (`promotes_from`) to it would
+    change: one table per upstream."""
     config = _config(config_path)
     _known_env(config, from_env)
+    if to_env is None:
+        _diff_upstreams(config, from_env, fmt)
+        return
     _known_env(config, to_env)
     model = collect(config)
     steps = promotion(model, from_env, to_env, first_seen(model))
     if fmt == "json":
-        click.echo(json.dumps([
-            {"service": s.service, "change": s.action, "from": s.current, "to": s.promoted} for s in steps
-        ], indent=2))  # fmt: skip
-    elif not steps:
-        click.echo(f"{to_env} already runs what {from_env} runs")
+        click.echo(json.dumps(_steps_json(steps), indent=2))
     else:
-        rows = [["SERVICE", "CHANGE", to_env.upper() + " NOW", "AFTER"]]
-        rows += [[s.service, s.action, s.current or "-", s.promoted or "-"] for s in steps]
-        click.echo(_table(rows), nl=False)
+        click.echo(_steps_table(from_env, to_env, steps), nl=False)
+    _summary(model)
+
+
+def _diff_upstreams(config: Config, env: str, fmt: str) -> None:
+    """`diff ENV`: ENV against each of its direct upstreams; a root says it has none."""
+    [upstreams] = [e.promotes_from for e in config.environments if e.name == env]
+    if not upstreams:
+        said = f"{env} has no upstream: nothing is promoted to it (promotes_from)"
+        if fmt == "json":
+            click.echo("[]")
+        click.echo(said, err=fmt == "json")
+        return
+    model = collect(config)
+    compared = from_upstreams(model, env, first_seen(model))
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"from": upstream, "to": env, "changes": _steps_json(steps)} for upstream, steps in compared
+        ], indent=2))  # fmt: skip
+    else:
+        status = {e.name: e.status for e in model.environments}
+        tables = []
+        for upstream, steps in compared:
+            title = f"{upstream} -> {env}"
+            if status.get(upstream):
+                title += f" ({upstream} is {status[upstream]}: what it runs is not known)"
+            tables.append(f"{title}\n{_steps_table(upstream, env, steps)}")
+        click.echo("\n".join(tables), nl=False)
     _summary(model)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import deque
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -45,13 +46,16 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
-    """One environment of the promotion order."""
+    """One environment of the promotion graph."""
 
     name: str
     repo: str
     ref: str | None = None
     web: str | None = None
     path: str | None = None  # only this folder of the repo (an overlay, a cluster's folder)
+    # its direct upstreams in the promotion graph, resolved: `promotes_from:` as a tuple, else
+    # the previous environment of the list (none for the first); () for a root
+    promotes_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ def load_config(path: Path | str = "pipeline-docs.yml") -> Config:
                                           f"environments[{index}].name", f"{name!r} is named twice"))  # fmt: skip
         elif isinstance(name, str):
             seen.add(name)
+    problems.extend(_promotion_problems(document, display))
     problems.extend(_missing_env_paths(file.parent, document, display))
     problems.extend(_unknown_rules(document, display))
     problems.sort(key=lambda p: (p.line or 0, p.key))
@@ -210,6 +215,134 @@ def load_config(path: Path | str = "pipeline-docs.yml") -> Config:
     config = _build(file, document.data)
     lines = tuple(sorted(("/".join(map(str, path)), line) for path, line in document.lines.items()))
     return replace(config, lines=lines)
+
+
+def _named_upstreams(env: Any) -> list[tuple[int | None, str]]:
+    """The names an environment's `promotes_from:` gives, each with its index in the list
+    (None when it is one name), or [] when the key is absent or not of a usable shape."""
+    value = env.get("promotes_from") if isinstance(env, dict) else None
+    if isinstance(value, str):
+        return [(None, value)]
+    if isinstance(value, list):
+        return [(index, name) for index, name in enumerate(value) if isinstance(name, str)]
+    return []
+
+
+def _upstreams(environments: list[Any]) -> list[tuple[str, ...]]:
+    """Each environment's direct upstreams: its `promotes_from:` (one name or a list, in the
+    order given, each once), else the previous environment of the list (none for the first)."""
+    resolved: list[tuple[str, ...]] = []
+    for index, env in enumerate(environments):
+        if isinstance(env, dict) and "promotes_from" in env:
+            names = dict.fromkeys(name for _, name in _named_upstreams(env))
+            resolved.append(tuple(names))
+        elif index and isinstance(previous := environments[index - 1], dict):
+            name = previous.get("name")
+            resolved.append((name,) if isinstance(name, str) else ())
+        else:
+            resolved.append(())
+    return resolved
+
+
+def _promotion_problems(document: Document, display: str) -> list[ConfigProblem]:
+    """`promotes_from:` names that are no environment, an environment itself or one named
+    twice, and every cycle of the promotion graph (each named once, by the environments in it,
+    at the first `promotes_from:` of the cycle that points forward in the list)."""
+    environments = document.data.get("environments")
+    if not isinstance(environments, list):
+        return []
+    names = [env.get("name") if isinstance(env, dict) else None for env in environments]
+    known = [name for name in names if isinstance(name, str)]
+    problems: list[ConfigProblem] = []
+
+    def problem(index: int, item: int | None, message: str) -> None:
+        path: tuple[str | int, ...] = ("environments", index, "promotes_from")
+        path += () if item is None else (item,)
+        problems.append(ConfigProblem(display, document.line(path), _key_path(list(path)), message))
+
+    for index, env in enumerate(environments):
+        seen: set[str] = set()
+        for item, upstream in _named_upstreams(env):
+            if upstream == names[index]:
+                problem(index, item, f"{upstream!r} cannot promote from itself")
+            elif upstream not in known:
+                close = difflib.get_close_matches(upstream, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+                problem(index, item, f"unknown environment {upstream!r}; {hint}")
+            elif upstream in seen:
+                problem(index, item, f"{upstream!r} is named twice")
+            seen.add(upstream)
+    # the graph of the names that exist, self-references left out (reported above)
+    index_of = {n: i for i, n in reversed(list(enumerate(names))) if isinstance(n, str)}
+    edges = {
+        index: [index_of[u] for u in upstreams if u in index_of and index_of[u] != index]
+        for index, upstreams in enumerate(_upstreams(environments))
+    }
+    for cycle in _cycles(edges):
+        # an edge to a later environment is always written out (defaults point backwards)
+        forward = [i for i in cycle if any(u > i for u in edges[i] if u in cycle)]
+        at = min(forward or cycle)
+        ring = " -> ".join(str(names[i]) for i in _ring(cycle, edges, at))
+        problem(at, None, f"promotion cycle: {ring}")
+    return problems
+
+
+def _cycles(edges: dict[int, list[int]]) -> list[set[int]]:
+    """The strongly connected components of more than one node (Tarjan), by smallest node."""
+    counter = 0
+    number: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    found: list[set[int]] = []
+
+    def visit(node: int) -> None:  # recursion depth is bounded by the number of environments
+        nonlocal counter
+        number[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        for successor in edges[node]:
+            if successor not in number:
+                visit(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], number[successor])
+        if low[node] == number[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(edges):
+        if node not in number:
+            visit(node)
+    return sorted(found, key=min)
+
+
+def _ring(cycle: set[int], edges: dict[int, list[int]], start: int) -> list[int]:
+    """The shortest cycle through `start` inside the component, in the direction promotion
+    flows: `start`, what it promotes to, ..., `start` (a breadth-first search along upstreams,
+    read backwards)."""
+    parent = {start: start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for upstream in edges[node]:
+            if upstream == start:  # start <- node <- parent[node] <- ... <- start
+                walk = [start, node]
+                while walk[-1] != start:
+                    walk.append(parent[walk[-1]])
+                return walk
+            if upstream in cycle and upstream not in parent:
+                parent[upstream] = node
+                queue.append(upstream)
+    return sorted(cycle)
 
 
 def _missing_env_paths(root: Path, document: Document, display: str) -> list[ConfigProblem]:
@@ -304,14 +437,17 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         for rule, level in sorted(checks.items())
     )
     cache = root / data.get("cache", ".cache")
+    envs = data.get("environments", [])
     return Config(
         file=file,
         title=data["title"],
         schemas=resolve(data.get("schemas")),
         templates=tuple(root / t for t in templates),
         environments=tuple(
-            EnvironmentConfig(e["name"], e["repo"], e.get("ref"), e.get("web"), e.get("path"))
-            for e in data.get("environments", [])
+            EnvironmentConfig(
+                e["name"], e["repo"], e.get("ref"), e.get("web"), e.get("path"), upstreams
+            )
+            for e, upstreams in zip(envs, _upstreams(envs), strict=True)
         ),
         mirrors=tuple(
             (prefix, root / folder) for prefix, folder in bundles.get("mirrors", {}).items()

@@ -213,6 +213,10 @@ class Deployment:
     note: str = ""  # e.g. an ApplicationSet's generators, not expanded
     workloads: tuple[WorkloadRef, ...] = ()  # the objects that run it here
     versions: tuple[str, ...] = ()  # every version its workloads run, when they differ
+    version_file: str = ""  # where its version is set (an overlay's `images:` or patch), shown
+    version_line: int | None = None  # as `file` is; "" when that is `file` itself
+    path: str = ""  # `file` as a path in the env repo, for links to it ("" outside a repo)
+    version_path: str = ""  # `version_file` as a path in the env repo
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,9 @@ class Change:
     date: str
     message: str
     merge_request: str = ""  # `group/project!123` or `#123`
+    from_replicas: int | None = None
+    to_replicas: int | None = None
+    rollback: bool = False  # back to a version this environment ran before
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,8 @@ class Environment:
     history: tuple[Change, ...] = ()  # oldest first
     web: str = ""  # the env repo's web URL, for links to commits and merge requests
     status: str = ""  # "" when read, "unreadable" when its repo could not be read
+    upstreams: tuple[str, ...] = ()  # the environments it is promoted from (promotes_from)
+    history_note: str = ""  # why there is no history: "unknown: not a git repository"
     renderings: tuple[Rendering, ...] = ()  # its root overlays and what rendered each
     others: tuple[WorkloadRef, ...] = ()  # hooks and generateName objects: not services
 

@@ -261,8 +261,7 @@ def test_nothing_crashes_and_no_traceback_is_printed(broken: Broken) -> None:
 
 
 def test_a_malformed_environment_yml_is_a_finding_with_its_line(broken: Broken) -> None:
-    file = "environments/mangled/environment.yml"
-    finding = _one(broken, "yaml/parse-error", file)
+    finding = _one(broken, "yaml/parse-error", "mangled:environment.yml")
     assert finding["severity"] == "error"
     assert finding["line"] in (4, 5)
 
@@ -270,21 +269,21 @@ def test_a_malformed_environment_yml_is_a_finding_with_its_line(broken: Broken) 
 def test_a_bundle_url_neither_mirrored_nor_http_is_a_finding_with_its_line(broken: Broken) -> None:
     file = "environments/odd/environment.yml"
     [finding] = [f for f in broken.findings if f["rule"] == "bundle/unknown-url"]
-    assert finding["file"] == file
+    assert finding["file"] == "odd:environment.yml"  # a file of an env repo: <environment>:<path>
     assert finding["line"] == _line_of(broken.setup.root / file, "ftp://")
     assert "ftp://files.corp.test/epsilon-1.0.0.tar.gz" in finding["message"]
 
 
 def test_a_mirrored_url_whose_file_is_missing_is_a_finding_with_its_line(broken: Broken) -> None:
     file = "environments/odd/environment.yml"
-    finding = _one(broken, "bundle/not-found", file)
+    finding = _one(broken, "bundle/not-found", "odd:environment.yml")
     assert finding["line"] == _line_of(broken.setup.root / file, "zeta")
     assert "zeta-5.5.5.tar.gz" in finding["message"]
 
 
 def test_a_bundle_without_bundle_yml_is_a_finding_and_its_facts_are_guessed(broken: Broken) -> None:
     file = "environments/odd/environment.yml"
-    finding = _one(broken, "bundle/missing-bundle-yml", file)
+    finding = _one(broken, "bundle/missing-bundle-yml", "odd:environment.yml")
     assert finding["line"] == _line_of(broken.setup.root / file, "delta")
     delta = next(s for s in _catalog(broken.out)["services"] if s["name"] == "delta")
     assert [(d["environment"], d["version"]) for d in delta["deployments"]] == [("odd", "4.0.0")]
@@ -374,7 +373,7 @@ def test_a_helm_template_is_skipped_with_an_info_finding(tmp_path: Path) -> None
     model = collect(load_config(config))
     skipped = [f for f in model.findings if f.rule == "envrepo/skipped-template"]
     assert [(f.severity, f.file) for f in skipped] == [
-        (Severity.INFO, "charts-repo/templates/deployment.yaml")
+        (Severity.INFO, "dev:templates/deployment.yaml")
     ]
     assert [f for f in model.findings if f.severity is Severity.ERROR] == []
     [deployment] = model.environments[0].deployments
@@ -391,8 +390,8 @@ def test_a_real_world_repo_with_a_helm_chart_and_plain_manifests(tmp_path: Path)
     config = make_config(tmp_path, environments=[{"name": "demo", "repo": str(demo)}])
     model: Model = collect(load_config(config))
     skipped = {f.file for f in model.findings if f.rule == "envrepo/skipped-template"}
-    assert str(demo / "helm-chart" / "templates" / "frontend.yaml") in skipped
-    assert all("/helm-chart/templates/" in file for file in skipped)
+    assert "demo:helm-chart/templates/frontend.yaml" in skipped
+    assert all(file.startswith("demo:helm-chart/templates/") for file in skipped)
     services = {d.service: d for d in model.environments[0].deployments}
     for name in ("frontend", "cartservice", "checkoutservice", "paymentservice"):
         assert name in services

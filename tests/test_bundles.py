@@ -227,7 +227,7 @@ def test_a_sha256_mismatch_is_an_error_and_the_service_stays_in_the_catalog(tmp_
     mismatch = [f for f in model.findings if f.rule == "bundle/sha256-mismatch"]
     assert len(mismatch) == 1
     assert mismatch[0].severity is Severity.ERROR
-    assert mismatch[0].file == "envs/prod/environment.yml"
+    assert mismatch[0].file == "prod:environment.yml"
     assert mismatch[0].line == 3
     [deployment] = model.environments[0].deployments
     assert (deployment.service, deployment.version) == ("cart", "2.0.0")
@@ -302,7 +302,7 @@ def test_a_bundle_is_downloaded_verified_and_kept_in_the_cache(
     assert deployments["orders"].version == "3f9c2ab"
     assert deployments["orders"].verified is True
     failed = [f for f in model.findings if f.rule == "bundle/download-failed"]
-    assert [(f.file, f.line) for f in failed] == [("envs/dev/environment.yml", 5)]
+    assert [(f.file, f.line) for f in failed] == [("dev:environment.yml", 5)]
     # nothing is lost: the bundle that could not be downloaded is still in the catalog
     assert deployments["missing"].version == "1.0.0"
     assert deployments["missing"].problem == "unreadable"

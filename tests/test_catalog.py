@@ -178,7 +178,7 @@ def test_plain_workloads_with_image_replicas_requests_and_owner_label(tmp_path: 
     assert shop["memory_requests"] == 3 * (256 + 64) * MI
     assert (shop["owner"], shop["owner_source"]) == ("team-shop", "label team")
     assert shop["source"] == "manifest"
-    assert shop["file"] == "repo/apps/shop.yaml"
+    assert shop["file"] == "prod:apps/shop.yaml"
 
     postgres = found["postgres"]
     assert (postgres["kinds"], postgres["version"], postgres["namespace"]) == (
@@ -333,7 +333,7 @@ def test_a_kustomize_overlay_over_a_base_elsewhere_in_the_repo(tmp_path: Path) -
     assert shop["replicas"] == 4
     assert (shop["cpu_requests"], shop["memory_requests"]) == (0.8, 4 * 128 * MI)
     assert (shop["owner"], shop["owner_source"]) == ("team-shop", "label owner")
-    assert shop["file"] == "repo/base/shop/deployment.yaml"
+    assert shop["file"] == "prod:base/shop/deployment.yaml"
     worker = found["worker"]
     assert [w["name"] for w in worker["workloads"]] == ["prod-worker"]
     assert (worker["version"], worker["namespace"], worker["owner"]) == (
@@ -373,14 +373,14 @@ def test_a_remote_base_is_a_warning_and_a_missing_resource_an_error(
     [remote] = catalog.findings("envrepo/remote-base")
     assert (remote.severity, remote.file, remote.line) == (
         Severity.WARNING,
-        "repo/overlays/prod/kustomization.yaml",
+        "prod:overlays/prod/kustomization.yaml",
         3,
     )
     assert "https://github.com/acme/platform//deploy/monitoring?ref=v1.2.0" in remote.message
     [missing] = catalog.findings("envrepo/missing-resource")
     assert (missing.severity, missing.file, missing.line) == (
         Severity.ERROR,
-        "repo/overlays/prod/kustomization.yaml",
+        "prod:overlays/prod/kustomization.yaml",
         4,
     )
     assert "../../base/does-not-exist" in missing.message
@@ -558,7 +558,7 @@ def test_a_helm_template_outside_a_templates_folder_is_skipped_with_an_info_find
     )
     assert set(catalog.deployments()) == {"shop"}
     [skipped] = catalog.findings("envrepo/skipped-template")
-    assert (skipped.severity, skipped.file) == (Severity.INFO, "repo/deploy/web.yaml")
+    assert (skipped.severity, skipped.file) == (Severity.INFO, "prod:deploy/web.yaml")
 
 
 # --- versions and owners ------------------------------------------------------------------------
@@ -586,7 +586,7 @@ def test_a_version_label_that_disagrees_with_the_image_tag_is_a_warning(tmp_path
     [mismatch] = catalog.findings("catalog/version-mismatch")
     assert (mismatch.severity, mismatch.file, mismatch.line) == (
         Severity.WARNING,
-        "repo/stale.yaml",
+        "prod:stale.yaml",
         1,
     )
     assert "1.4.1" in mismatch.message and "1.4.2" in mismatch.message
@@ -731,10 +731,10 @@ def test_a_service_without_owner_or_with_an_unknown_one_is_a_finding(tmp_path: P
         owners="owners.yml",
     )
     [missing] = catalog.findings("catalog/missing-owner")
-    assert (missing.severity, missing.file, missing.line) == (Severity.ERROR, "repo/orphan.yaml", 1)
+    assert (missing.severity, missing.file, missing.line) == (Severity.ERROR, "prod:orphan.yaml", 1)
     assert "orphan" in missing.message
     [unknown] = catalog.findings("catalog/unknown-owner")
-    assert (unknown.severity, unknown.file) == (Severity.WARNING, "repo/stranger.yaml")
+    assert (unknown.severity, unknown.file) == (Severity.WARNING, "prod:stranger.yaml")
     assert "team-nobody" in unknown.message
     assert (catalog.service("orphan")["owner"], catalog.service("orphan")["declared_owner"]) == (
         None,
@@ -801,7 +801,7 @@ def test_a_git_url_is_cloned_once_into_the_cache_then_fetched(
     catalog = read_catalog(config)
     assert catalog.deployments()["shop"]["version"] == "1.0.0"
     assert catalog.document["environments"][0]["commit"] == first
-    assert catalog.deployments()["shop"]["file"] == f"{remote.url}/shop.yaml"
+    assert catalog.deployments()["shop"]["file"] == "prod:shop.yaml"
     [clone] = list((tmp_path / ".cache" / "repos").iterdir())
     (clone / "marker").write_text("made by the first clone")
 
@@ -929,7 +929,7 @@ def test_a_downloaded_bundle_with_a_wrong_sha256_is_an_error_and_stays_marked(
         [mismatch] = catalog.findings("bundle/sha256-mismatch")
         assert (mismatch.severity, mismatch.file, mismatch.line) == (
             Severity.ERROR,
-            "repo/environment.yml",
+            "prod:environment.yml",
             3,
         )
         cart = catalog.deployments()["cart"]
@@ -949,13 +949,16 @@ def test_a_downloaded_bundle_with_a_wrong_sha256_is_an_error_and_stays_marked(
 
 
 def _model(**environments: dict[str, str]) -> Model:
-    """Environments in the order given, each running these versions."""
+    """Environments in the order given, each promoted from the one before, running these
+    versions."""
+    names = list(environments)
     return Model(
         title="t",
         environments=tuple(
             Environment(
                 name,
                 f"envs/{name}",
+                upstreams=tuple(names[index - 1 : index]) if index else (),
                 deployments=tuple(
                     Deployment(
                         s, name, v, "team", "label owner", "manifest", f"envs/{name}/{s}.yaml", 1
@@ -963,7 +966,7 @@ def _model(**environments: dict[str, str]) -> Model:
                     for s, v in versions.items()
                 ),
             )
-            for name, versions in environments.items()
+            for index, (name, versions) in enumerate(environments.items())
         ),
     )
 
@@ -1004,23 +1007,20 @@ def test_pending_and_skipped_along_the_promotion_order() -> None:
     assert sorted(states) == [
         ("cart", "prod", "pending"),
         ("cart", "staging", "pending"),
-        ("legacy", "prod", "skipped"),  # dev never ran it
-        ("legacy", "staging", "skipped"),
-        ("orders", "prod", "skipped"),  # newer than dev and staging
+        ("legacy", "staging", "skipped"),  # dev never ran it: reported once, where it skipped
+        ("orders", "prod", "skipped"),  # newer than its upstream, staging
     ]
     assert all(f.rule == "catalog/skipped-environment" for f in findings)
     assert all(f.severity is Severity.WARNING for f in findings)
     messages = sorted(f.message for f in findings)
-    assert len(messages) == 3
-    assert any("orders 1.1.0 runs in prod but skipped dev" in m for m in messages)
+    assert len(messages) == 2
+    assert any(
+        "orders 1.1.0 runs in prod but skipped staging, which runs 1.0.0" in m for m in messages
+    )
     assert any(
         "legacy 4.0.0 runs in staging but skipped dev, which does not run it" in m for m in messages
     )
-    assert {f.file for f in findings} == {
-        "envs/prod/orders.yaml",
-        "envs/prod/legacy.yaml",
-        "envs/staging/legacy.yaml",
-    }
+    assert {f.file for f in findings} == {"envs/prod/orders.yaml", "envs/staging/legacy.yaml"}
 
 
 def _deploy_image(repo: Path, tag: str, date: str) -> None:
@@ -1147,7 +1147,7 @@ def test_nothing_in_a_real_world_env_repo_is_lost(tmp_path: Path, name: str) -> 
     findings = [f.as_dict() for f in collect(load_config(config)).findings]
     assert _lost(objects, services, findings) == []
     skipped = {f["file"] for f in findings if f["rule"] == "envrepo/skipped-template"}
-    assert {f"{repo}/{t}" for t in templates} <= skipped
+    assert {f"x:{t}" for t in templates} <= skipped
 
 
 def test_nothing_in_the_sample_env_repos_is_lost(shared_sample: Path) -> None:

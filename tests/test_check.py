@@ -310,7 +310,7 @@ BUNDLE_FILE = 'service: cart\nversion: "2.0.0"\nowner: 5\ncolor: red\n'
 def test_environment_yml_is_checked_against_its_format(
     env_and_bundle_findings: tuple[Finding, ...],
 ) -> None:
-    file = "envs/dev/environment.yml"
+    file = "dev:environment.yml"
     [invalid] = [
         f for f in env_and_bundle_findings if f.rule == "config/invalid" and f.file == file
     ]
@@ -434,7 +434,7 @@ def test_a_bundle_over_the_size_limit_is_refused(
     )
     monkeypatch.setattr(bundles, "MAX_BUNDLE_BYTES", len(data) - 1)
     assert where(findings_of(config), "bundle/too-large") == [
-        (Severity.ERROR, "envs/dev/environment.yml", line_of(text, url))
+        (Severity.ERROR, "dev:environment.yml", line_of(text, url))
     ]
 
 

@@ -223,9 +223,7 @@ def test_a_shallow_clone_gives_the_history_it_has_and_says_it_is_partial(tmp_pat
     assert [c.commit for c in changes][-2:] == commits[-2:]
     assert not {c.commit for c in changes} & set(commits[:2])  # older than the clone goes
     partial = [f for f in model.findings if f.rule == "history/partial"]
-    assert [(f.severity, f.file) for f in partial] == [
-        (Severity.WARNING, "shallow/environment.yml")
-    ]
+    assert [(f.severity, f.file) for f in partial] == [(Severity.WARNING, "prod:environment.yml")]
     assert "prod" in partial[0].message
 
 

@@ -53,7 +53,7 @@ def test_payments_api_skipped_staging_in_production_and_is_pending_in_staging(
     ]
     assert len(skipped) == 1
     assert skipped[0].severity is Severity.WARNING
-    assert skipped[0].file == ".cache/sample/envs/production/environment.yml"
+    assert skipped[0].file == "production:environment.yml"
     assert skipped[0].line is not None
 
 

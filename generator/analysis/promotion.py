@@ -1,10 +1,12 @@
-"""What promoting one environment to another would change."""
+"""What promoting one environment to another would change, and the order of the promotion
+graph."""
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
-from ..model import Model
+from ..model import Environment, Model
 from .versions import compare
 
 
@@ -35,3 +37,50 @@ def promotion(model: Model, source: str, target: str, first_seen: dict[str, str]
             action = {1: "upgraded", -1: "downgraded"}.get(order or 0, "changed")
             steps.append(Step(service, action, before, after))
     return steps
+
+
+def promotion_order(model: Model) -> list[str]:
+    """The environments' names, upstreams before downstreams (a topological order of the
+    promotion graph), ties in config order: lanes stay together as the config lists them
+    (`staging-eu, prod-eu, staging-us, prod-us`), and a config already in promotion order keeps
+    its order. Upstreams that name no environment are ignored; environments a cycle leaves
+    over (the config refuses cycles) follow in config order."""
+    names = [env.name for env in model.environments]
+    position = {name: index for index, name in reversed(list(enumerate(names)))}
+    waiting = {
+        index: {position[u] for u in env.upstreams if u in position and position[u] != index}
+        for index, env in enumerate(model.environments)
+    }
+    order: list[int] = []
+    ready = [index for index, upstreams in waiting.items() if not upstreams]
+    heapq.heapify(ready)
+    while ready:
+        index = heapq.heappop(ready)
+        order.append(index)
+        for other, upstreams in waiting.items():
+            if index in upstreams:
+                upstreams.discard(index)
+                if not upstreams:
+                    heapq.heappush(ready, other)
+    placed = set(order)
+    order += [index for index in range(len(names)) if index not in placed]
+    return [names[index] for index in order]
+
+
+def ordered_environments(model: Model) -> list[Environment]:
+    """The environments in `promotion_order`: the columns of the catalog's tables."""
+    by_name = {env.name: env for env in reversed(model.environments)}
+    return [by_name[name] for name in promotion_order(model)]
+
+
+def from_upstreams(
+    model: Model, target: str, first_seen: dict[str, str]
+) -> list[tuple[str, list[Step]]]:
+    """For each direct upstream of `target`, in the order its `promotes_from` gives: what
+    promoting that upstream to `target` would change."""
+    envs = {env.name: env for env in model.environments}
+    return [
+        (upstream, promotion(model, upstream, target, first_seen))
+        for upstream in envs[target].upstreams
+        if upstream in envs
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..analysis.versions import instant
 from ..model import Change, Deployment, Environment, Finding, Model, WorkloadRef
-from .links import commit_url, compare_url, merge_request_url
+from .links import commit_url, compare_url, file_url, merge_request_url
 
 LATEST_CHANGES = 20
 
@@ -17,7 +17,12 @@ def _findings(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in findings]
 
 
-def _deployment(deployment: Deployment, state: str, findings: list[Finding]) -> dict[str, Any]:
+def _deployment(
+    deployment: Deployment, state: str, findings: list[Finding], env: Environment | None
+) -> dict[str, Any]:
+    web, commit = (env.web, env.commit) if env is not None else ("", "")
+    defined = (deployment.version_path or deployment.path, deployment.version_line
+               if deployment.version_path else deployment.line)  # fmt: skip
     return {
         "environment": deployment.environment,
         "version": deployment.version,
@@ -41,6 +46,13 @@ def _deployment(deployment: Deployment, state: str, findings: list[Finding]) -> 
         "note": deployment.note or None,
         "problem": deployment.problem or None,
         "versions": list(deployment.versions) or None,
+        "version_file": deployment.version_file or None,
+        "version_line": deployment.version_line,
+        "defined_in": {
+            "file": deployment.version_file or deployment.file,
+            "line": deployment.version_line if deployment.version_file else deployment.line,
+            "url": file_url(web, commit, defined[0], defined[1]) or None,
+        },
         "workloads": [_workload(w) for w in deployment.workloads],
         "findings": _findings(findings),
     }
@@ -88,6 +100,9 @@ def change_document(change: Change, web: str, repository: str | None) -> dict[st
         "date": change.date,
         "message": change.message,
         "merge_request": change.merge_request or None,
+        "from_replicas": change.from_replicas,
+        "to_replicas": change.to_replicas,
+        "rollback": change.rollback,
         "commit_url": commit_url(web, change.commit) or None,
         "merge_request_url": merge_request_url(web, change.merge_request) or None,
         "compare_url": compare_url(repository or "", change.from_version, change.to_version)
@@ -145,6 +160,7 @@ def catalog_document(model: Model) -> dict[str, Any]:
     sources = source_repositories(model)
     states = {(service, env): state for service, env, state in model.drift}
     teams = {team.id: team for team in model.teams}
+    envs = {env.name: env for env in model.environments}
     by_place: dict[tuple[str | None, int | None], list[Finding]] = defaultdict(list)
     for finding in model.findings:
         by_place[(finding.file, finding.line)].append(finding)
@@ -168,7 +184,8 @@ def catalog_document(model: Model) -> dict[str, Any]:
             },
             "repository": sources.get(name),
             "deployments": [
-                _deployment(d, states.get((name, d.environment), ""), by_place.get((d.file, d.line), []))
+                _deployment(d, states.get((name, d.environment), ""), by_place.get((d.file, d.line), []),
+                            envs.get(d.environment))
                 for d in services[name]
             ],
         })  # fmt: skip
@@ -201,6 +218,7 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "web": env.web or None,
                 "status": status_of(env),
                 "renderer": renderer_of(env),
+                "history": env.history_note or None,
                 "overlays": [
                     {"path": r.path, "renderer": r.renderer, "problem": r.problem or None}
                     for r in env.renderings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 
 def _is_github(web: str) -> bool:
@@ -15,6 +15,16 @@ def commit_url(web: str, sha: str) -> str:
         return ""
     base = web.rstrip("/")
     return f"{base}/commit/{sha}" if _is_github(base) else f"{base}/-/commit/{sha}"
+
+
+def file_url(web: str, commit: str, path: str, line: int | None) -> str:
+    """A file of the env repo at a commit, at a line, when the repo's web URL is known."""
+    if not web or not commit or not path:
+        return ""
+    base = web.rstrip("/")
+    middle = "blob" if _is_github(base) else "-/blob"
+    quoted = "/".join(quote(part) for part in path.split("/"))
+    return f"{base}/{middle}/{commit}/{quoted}" + (f"#L{line}" if line else "")
 
 
 def merge_request_url(web: str, reference: str) -> str:

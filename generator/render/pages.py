@@ -8,6 +8,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from ..analysis.promotion import ordered_environments
 from ..model import Model, Schema, Severity, Template
 from ..rules import RULES
 from . import paths
@@ -65,12 +66,17 @@ class _Site:
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
         self.services = {s["name"] for s in self.catalog["services"]}  # those with a page
+        self.defined = {  # where each deployment's version is set: (service, environment) ->
+            (s["name"], d["environment"]): d["defined_in"]
+            for s in self.catalog["services"]
+            for d in s["deployments"]
+        }
 
     def add(self, path: str, layout: str, **context: Any) -> None:
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
         self.pages[path] = self.env.get_template(layout).render(
             link=link, paths=paths, model=self.model, catalog=self.catalog, page=path,
-            services=self.services, **context,
+            services=self.services, defined=self.defined, env_order=ordered_environments(self.model), **context,
         )  # fmt: skip
 
 

@@ -8,9 +8,11 @@ with a finding.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
@@ -22,17 +24,19 @@ from .history import HistorySource, bundle_facts, read_history
 from .kustomize import (
     KUSTOMIZATION_FILES,
     NOT_RENDERED,
+    Kustomizations,
     Renderer,
     Tree,
-    is_kustomization,
     render_overlays,
 )
 from .kustomize.tree import normalise
 from .owners import CODEOWNERS_PLACES, CodeOwners, Owners
+from .statehistory import BlobView, State, Walk, mark_rollbacks, walk_history
 from .workloads import WORKLOAD_KINDS, Workload, image_parts, image_tag, workload_from
 
 ENVIRONMENT_FILE = "environment.yml"
 UNREADABLE = "unreadable"
+NO_HISTORY = "unknown: not a git repository"
 YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -40,7 +44,7 @@ YAML_SUFFIXES = (".yml", ".yaml")
 class _Context:
     config: Config
     env: EnvironmentConfig
-    view: RepoView
+    view: RepoView | BlobView
     owners: Owners
     codeowners: CodeOwners
     validator: Validator
@@ -50,11 +54,11 @@ class _Context:
     renderings: list[Rendering] = field(default_factory=list)
     others: list[WorkloadRef] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # file -> why it is not rendered right
+    blob_documents: dict[str, list[Document]] | None = None  # parsed files by blob id (history)
 
     def display(self, name: str) -> str:
-        if is_url(self.env.repo):
-            return f"{self.env.repo.rstrip('/')}/{name}"
-        return self.config.display(self.view.root / name)
+        """A file of the env repo as pages and reports show it: `<environment>:<path in repo>`."""
+        return f"{self.env.name}:{name}"
 
     def owner(
         self, service: str, bundle_owner: str | None, labels: list[dict[str, str]], file: str
@@ -74,9 +78,18 @@ class _Context:
         return None, ""
 
     def documents(self, name: str) -> list[Document]:
-        """The YAML documents of one file of the repo, read once."""
+        """The YAML documents of one file of the repo, read once (once per blob in history)."""
         if name not in self.parsed:
-            self.parsed[name] = _read_documents(self, name)
+            view = self.view if isinstance(self.view, BlobView) else None
+            blob = view.blob(name) if view is not None else None
+            if view is not None and blob is not None and self.blob_documents is not None:
+                if blob not in self.blob_documents:
+                    self.blob_documents[blob] = _read_documents(self, name)
+                else:
+                    view.consulted.add(name)
+                self.parsed[name] = self.blob_documents[blob]
+            else:
+                self.parsed[name] = _read_documents(self, name)
         return self.parsed[name]
 
 
@@ -218,6 +231,7 @@ def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Depl
     return Deployment(
         service=service, environment=ctx.env.name, version=version, owner=owner, owner_source=source,
         source="bundle", file=file, line=line, bundle_url=url, commit=bundle.facts.get("commit", ""),
+        path=ctx.env_file,
         repository=bundle.facts.get("repository", ""),
         images=tuple(sorted({i for w in workloads for i in w.images})),
         kinds=tuple(sorted({w.kind for w in workloads})),
@@ -271,7 +285,10 @@ def _from_workloads(ctx: _Context, workloads: list[Workload]) -> list[Deployment
             replicas=first.replicas, namespace=first.namespace, cpu=cpu, memory=memory,
             chart=first.source, note="; ".join(sorted({w.note for w in group if w.note})),
             workloads=tuple(_ref(w) for w in group), versions=tuple(versions) if len(versions) > 1 else (),
-            problem=ctx.problems.get(first.file, ""),
+            problem=ctx.problems.get(first.file, ""), path=_relative(ctx, first.file),
+            version_file=ctx.display(first.set_at[0]) if first.set_at else "",
+            version_line=first.set_at[1] if first.set_at else None,
+            version_path=first.set_at[0] if first.set_at else "",
         ))  # fmt: skip
     return deployments
 
@@ -294,10 +311,21 @@ def _yaml_files(ctx: _Context, folder: str | None) -> list[str]:
         files = [f for f in files if f.startswith(prefix)]
     return [
         f for f in files
-        if (f.endswith(YAML_SUFFIXES) or PurePosixPath(f).name in KUSTOMIZATION_FILES)
-        and not any(part.startswith(".") for part in PurePosixPath(f).parts)
+        if (f.endswith(YAML_SUFFIXES) or f.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES)
+        and not f.startswith(".") and "/." not in f  # nothing in hidden folders
         and f != ctx.env_file
     ]  # fmt: skip
+
+
+def _listing(view: RepoView | BlobView) -> tuple[set[str], set[str]]:
+    """The repo's files, and its files and folders together."""
+    if isinstance(view, BlobView) and view.listing is not None:
+        return view.listing
+    files = set(view.files())
+    known = files | {str(parent) for name in files for parent in PurePosixPath(name).parents}
+    if isinstance(view, BlobView):
+        view.listing = (files, known)
+    return files, known
 
 
 def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
@@ -306,21 +334,16 @@ def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
 
     Kustomizations anywhere in the repo are known, since an overlay may use bases elsewhere."""
     everything = _yaml_files(ctx, None)
-    kustomizations = {
-        name: docs[0]
-        for name in everything
-        if PurePosixPath(name).name in KUSTOMIZATION_FILES
-        and (docs := ctx.documents(name))
-        and is_kustomization(name, docs[0])
-    }
-    files = set(ctx.view.files())
-    known = files | {str(parent) for name in files for parent in PurePosixPath(name).parents}
+    kustomizations = Kustomizations(
+        [n for n in everything if PurePosixPath(n).name in KUSTOMIZATION_FILES], ctx.documents
+    )
+    files, known = _listing(ctx.view)
     tree = Tree(kustomizations, known.__contains__, files.__contains__)
     own = tree.folder_kustomization(folder.strip("/")) if folder and folder.strip("/") else None
     roots = [own] if own else tree.roots(folder or "")
     renderer = Renderer(
         tree, ctx.documents, ctx.display, ctx.config.kustomize,
-        lambda: export_tree(ctx.view, ctx.config.cache / "kustomize"),
+        lambda: _export(ctx.view, ctx.config.cache / "kustomize"),
         ctx.config.cache / "kustomize", ctx.config.display(ctx.config.file),
     )  # fmt: skip
     workloads: list[Workload] = []
@@ -329,7 +352,7 @@ def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
         for obj in overlay.objects:
             workload = workload_from(obj.document)
             if workload is not None:
-                workloads.append(replace(workload, origin_name=obj.origin_name))
+                workloads.append(replace(workload, origin_name=obj.origin_name, set_at=obj.set_at))
                 if overlay.problem.startswith(NOT_RENDERED):
                     ctx.problems[workload.file] = NOT_RENDERED
     ctx.findings.extend(renderer.findings)
@@ -373,7 +396,8 @@ def read_environment(
             "envrepo/unreadable", Severity.ERROR, where, None, f"environment {env.name}: {error}",
             "check `repo` and `ref` of this environment in the config",
         ))  # fmt: skip
-        return Environment(env.name, env.repo, web=env.web or "", status=UNREADABLE), findings
+        return Environment(env.name, env.repo, web=env.web or "", status=UNREADABLE,
+                           upstreams=env.promotes_from), findings  # fmt: skip
     ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings)
     deployments: list[Deployment] = []
     folder = normalise(PurePosixPath(env.path or "")) or ""
@@ -386,14 +410,18 @@ def read_environment(
             "fix `path` of this environment in the config",
         ))  # fmt: skip
         return Environment(env.name, env.repo, view.commit, view.commit_date, web=env.web or "",
-                           status=UNREADABLE), findings  # fmt: skip
+                           status=UNREADABLE, upstreams=env.promotes_from), findings  # fmt: skip
     ours = view.exists(prefix + ENVIRONMENT_FILE)
     if ours:
         deployments.extend(_read_environment_file(ctx, prefix))
     else:
         deployments.extend(_from_workloads(ctx, _manifests(ctx, folder or None)))
     changes: list[Change] = []
-    if view.commit:
+    if view.commit and not ours:
+        walk = Walk(env.name, view.root, env.ref or "HEAD", folder,
+                    json.dumps([config.service_label, env.name]), _state_of(ctx, folder))  # fmt: skip
+        changes = walk_history(walk, config.cache)
+    elif view.commit:
         known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
         source = HistorySource(
             env.name, view.root, env.ref or "HEAD",
@@ -402,13 +430,37 @@ def read_environment(
         changes, found = read_history(
             source, config.cache, bundle_facts(known), ctx.display(ctx.env_file)
         )
+        changes = mark_rollbacks(changes)
         findings.extend(found)
     return Environment(
         name=env.name, repo=env.repo, commit=view.commit, commit_date=view.commit_date,
         deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.namespace, d.file, d.line or 0))),
         history=tuple(changes), web=env.web or "", renderings=tuple(ctx.renderings),
+        history_note="" if view.commit else NO_HISTORY,
         others=tuple(sorted(ctx.others, key=lambda w: (w.kind, w.namespace, w.name))),
+        upstreams=env.promotes_from,
     ), findings  # fmt: skip
+
+
+def _export(view: RepoView | BlobView, cache: Path) -> Path:
+    if isinstance(view, BlobView):
+        raise RepoError("history is rendered by the built-in renderer only")
+    return export_tree(view, cache)
+
+
+def _state_of(ctx: _Context, folder: str) -> Callable[[BlobView], State]:
+    """What an environment runs at one commit of its history, service by service: rendered by
+    the built-in renderer from git objects, each file parsed once per blob."""
+    config = replace(ctx.config, kustomize="builtin")
+    parsed: dict[str, list[Document]] = {}
+
+    def state(view: BlobView) -> State:
+        past = _Context(config, ctx.env, view, Owners(), CodeOwners(), ctx.validator, [])
+        past.blob_documents = parsed
+        deployments = _from_workloads(past, _manifests(past, folder or None))
+        return {d.service: (d.version, d.replicas) for d in deployments}
+
+    return state
 
 
 def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:

@@ -44,6 +44,7 @@ class Workload:
     source: str = ""  # chart, repository or path it deploys
     note: str = ""  # e.g. an ApplicationSet's generators
     origin_name: str = ""  # its name as written, before an overlay's prefix or suffix
+    set_at: tuple[str, int] | None = None  # the repo file and line that set its images
     generate_name: str = ""
 
     def service(self, label: str = NAME_LABEL) -> str:

@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ...model import Finding, Severity
 from ...yamlload import Document, as_dict
-from .builtin import BuiltinRenderer, Rendered
+from .builtin import BuiltinRenderer, Rendered, images_of
 from .real import KustomizeError, build, find_kustomize
-from .tree import KUSTOMIZATION_FILES, Tree, is_kustomization
+from .tree import KUSTOMIZATION_FILES, Kustomizations, Tree, is_kustomization
 
-__all__ = ["KUSTOMIZATION_FILES", "Overlay", "RenderedObject", "Tree", "is_kustomization",
+__all__ = ["KUSTOMIZATION_FILES", "Kustomizations", "Overlay", "RenderedObject", "Tree", "is_kustomization",
            "render_overlays"]  # fmt: skip
 BUILTIN = "built-in"
 NOT_RENDERED = "not rendered by kustomize"
@@ -27,6 +28,7 @@ class RenderedObject:
 
     document: Document
     origin_name: str
+    set_at: tuple[str, int] | None = None  # the repo file and line that set its images
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Renderer:
                 ))  # fmt: skip
                 return self._builtin(root, folder, f"{NOT_RENDERED}: {error}")
             objects = tuple(self._from_output(o.document, o.file, root) for o in outputs)
-            return Overlay(folder, self.kustomize.label, "", objects)
+            return Overlay(folder, self.kustomize.label, "", self._placed(root, objects))
         why = "remote references" if remote else ""
         return self._builtin(root, folder, why)
 
@@ -106,7 +108,23 @@ class Renderer:
 
     def _from_rendered(self, rendered: Rendered) -> RenderedObject:
         document = Document(rendered.data, self.display(rendered.file), rendered.line)
-        return RenderedObject(document, rendered.names[0] if rendered.names else "")
+        return RenderedObject(
+            document, rendered.names[0] if rendered.names else "", rendered.set_at
+        )
+
+    def _placed(self, root: str, objects: tuple[RenderedObject, ...]) -> tuple[RenderedObject, ...]:
+        """kustomize's objects, each with where its images are set, as the built-in renderer
+        reads it, where both agree on the images."""
+        before = len(self.builtin.gaps)
+        ours = {_key(r.data): r for r in self.builtin.render(root)}
+        del self.builtin.gaps[before:]  # kustomize rendered it: the built-in reading is a hint
+        placed = []
+        for obj in objects:
+            mine = ours.get(_key(obj.document.data))
+            if mine is not None and images_of(mine.data) == images_of(obj.document.data):
+                obj = RenderedObject(obj.document, obj.origin_name, mine.set_at)
+            placed.append(obj)
+        return tuple(placed)
 
     def _from_output(self, output: Document, file: str, root: str) -> RenderedObject:
         """An object of kustomize's output, placed at the document it was written as."""
@@ -130,6 +148,12 @@ class Renderer:
             origin = str(as_dict(candidates[0].data.get("metadata")).get("name") or name)
         shown = self.display(file or root)
         return RenderedObject(Document(data, shown, line, texts=output.texts), origin)
+
+
+def _key(data: dict[str, Any]) -> tuple[str, str, str]:
+    metadata = as_dict(data.get("metadata"))
+    return (str(data.get("kind")), str(metadata.get("namespace") or ""),
+            str(metadata.get("name") or ""))  # fmt: skip
 
 
 def render_overlays(renderer: Renderer, roots: list[str]) -> list[Overlay]:

@@ -11,7 +11,7 @@ cannot follow (generators' output, Helm charts, replacements, plugins, remote ba
 
 from __future__ import annotations
 
-import copy
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from typing import Any
 
 from ...yamlload import Document, as_dict, as_list, load_documents
 from .merge import BUILTIN_KINDS, PatchError, json_patch, strategic_merge
-from .tree import GENERATOR_KEYS, Reference, Tree, normalise, textual
+from .tree import GENERATOR_KEYS, Reference, Tree, clone, normalise, textual
 
 METADATA_LABELS = "/".join(("metadata", "labels"))  # a LabelTransformer's field spec
 MAX_OBJECTS = 50_000  # objects one overlay may render to
@@ -43,6 +43,7 @@ class Rendered:
     file: str  # repo-relative file it was read from
     line: int
     names: list[str]  # metadata.name as written first, then each rename
+    set_at: tuple[str, int] | None = None  # the file and line that last changed its images
 
     @property
     def kind(self) -> str:
@@ -70,6 +71,8 @@ class Gap:
 
 def _objects(document: Document, file: str) -> list[Rendered]:
     data = textual(document)
+    if not isinstance(data, dict):
+        return []
     items = as_list(data.get("items")) if data.get("kind") == "List" else [data]
     out = []
     for item in items:
@@ -164,7 +167,10 @@ class BuiltinRenderer:
             return []
         if name not in self._built:
             self._built[name] = self._accumulate(name, [], (*stack, name))
-        return copy.deepcopy(self._built[name])
+        return [
+            Rendered(clone(r.data), r.file, r.line, list(r.names), r.set_at)
+            for r in self._built[name]
+        ]
 
     def _accumulate(
         self, name: str, objects: list[Rendered], stack: tuple[str, ...]
@@ -255,16 +261,16 @@ class BuiltinRenderer:
     ) -> list[Rendered]:
         document = self.tree.files[name]
         for index, entry in enumerate(as_list(spec.get("patchesStrategicMerge"))):
-            for patch in self._patch_documents(
-                name, entry, document.line(("patchesStrategicMerge", index))
-            ):
-                objects = self._smp(
-                    name, objects, patch, None, document.line(("patchesStrategicMerge", index))
-                )
+            line = document.line(("patchesStrategicMerge", index))
+            where = self._where(name, entry, line)
+            for patch in self._patch_documents(name, entry, line):
+                step = functools.partial(self._smp, name, patch=patch, target=None, line=line)
+                objects = self._tracked(objects, where, step)
         for index, item in enumerate(as_list(spec.get("patches"))):
-            objects = self._patch_item(
-                name, objects, as_dict(item), document.line(("patches", index))
-            )
+            line = document.line(("patches", index))
+            where = self._where(name, as_dict(item).get("path"), line)
+            step = functools.partial(self._patch_item, name, item=as_dict(item), line=line)
+            objects = self._tracked(objects, where, step)
         objects = self._namespace(objects, spec.get("namespace"))
         objects = [self._rename(o, spec.get("namePrefix"), spec.get("nameSuffix")) for o in objects]
         for obj in objects:
@@ -273,19 +279,46 @@ class BuiltinRenderer:
                 str(k): str(v) for k, v in as_dict(spec.get("commonAnnotations")).items()
             }
             if annotations:
-                metadata = obj.data.setdefault("metadata", {})
+                metadata = _mapping(obj.data, "metadata")
                 metadata["annotations"] = {**as_dict(metadata.get("annotations")), **annotations}
         for index, item in enumerate(as_list(spec.get("patchesJson6902"))):
-            objects = self._patch_item(
-                name, objects, as_dict(item), document.line(("patchesJson6902", index)), True
+            line = document.line(("patchesJson6902", index))
+            where = self._where(name, as_dict(item).get("path"), line)
+            step = functools.partial(
+                self._patch_item, name, item=as_dict(item), line=line, json6902=True
             )
+            objects = self._tracked(objects, where, step)
         self._replicas(objects, as_list(spec.get("replicas")))
-        self._images(objects, [as_dict(r) for r in as_list(spec.get("images"))])
-        for index, entry in enumerate(as_list(spec.get("transformers"))):
-            objects = self._transformer_file(
-                name, objects, entry, document.line(("transformers", index))
+        for index, rule in enumerate(as_list(spec.get("images"))):
+            where = (name, document.line(("images", index)))
+            objects = self._tracked(
+                objects, where, functools.partial(self._images, rules=[as_dict(rule)])
             )
+        for index, entry in enumerate(as_list(spec.get("transformers"))):
+            line = document.line(("transformers", index))
+            step = functools.partial(self._transformer_file, name, entry=entry, line=line)
+            objects = self._tracked(objects, self._where(name, entry, line), step)
         return objects  # fmt: skip
+
+    def _where(self, name: str, entry: Any, line: int) -> tuple[str, int]:
+        """Where a transformation is written: the file an entry names, else the kustomization."""
+        if isinstance(entry, str) and "\n" not in entry:
+            target = normalise(PurePosixPath(name).parent / entry.strip())
+            if target is not None and self.tree.is_file(target):
+                docs = self.documents(target)
+                return target, docs[0].start_line if docs else 1
+        return name, line
+
+    def _tracked(self, objects: list[Rendered], where: tuple[str, int],
+                 step: Callable[[list[Rendered]], list[Rendered] | None]) -> list[Rendered]:  # fmt: skip
+        """Run one transformation; the objects whose images it changed remember where it is."""
+        before = {id(o): images_of(o.data) for o in objects}
+        result = step(objects)
+        objects = objects if result is None else result
+        for obj in objects:
+            if id(obj) in before and images_of(obj.data) != before[id(obj)]:
+                obj.set_at = where
+        return objects
 
     def _patch_documents(self, name: str, entry: Any, line: int) -> list[Any]:
         """The patches a `patchesStrategicMerge` entry or a `path:` names: inline or a file."""
@@ -364,12 +397,12 @@ class BuiltinRenderer:
             if obj.kind in ("Namespace", "CustomResourceDefinition", "ClusterRole",
                             "ClusterRoleBinding", "PersistentVolume", "StorageClass"):  # fmt: skip
                 continue
-            obj.data.setdefault("metadata", {})["namespace"] = str(namespace)
+            _mapping(obj.data, "metadata")["namespace"] = str(namespace)
         return objects
 
     def _rename(self, obj: Rendered, prefix: Any, suffix: Any) -> Rendered:
         if (prefix or suffix) and obj.kind not in ("Namespace", "CustomResourceDefinition"):
-            metadata = obj.data.setdefault("metadata", {})
+            metadata = _mapping(obj.data, "metadata")
             metadata["name"] = f"{prefix or ''}{metadata.get('name') or ''}{suffix or ''}"
             obj.names.append(metadata["name"])
         return obj
@@ -387,11 +420,11 @@ class BuiltinRenderer:
 
     def _set_labels(self, obj: Rendered, labels: dict[str, str], template: dict[str, str]) -> None:
         if labels:
-            metadata = obj.data.setdefault("metadata", {})
+            metadata = _mapping(obj.data, "metadata")
             metadata["labels"] = {**as_dict(metadata.get("labels")), **labels}
         pod = as_dict(as_dict(obj.data.get("spec")).get("template"))
         if template and pod and obj.kind in BUILTIN_KINDS:
-            pod_metadata = pod.setdefault("metadata", {})
+            pod_metadata = _mapping(pod, "metadata")
             pod_metadata["labels"] = {**as_dict(pod_metadata.get("labels")), **template}
 
     def _replicas(self, objects: list[Rendered], rules: list[Any]) -> None:
@@ -401,7 +434,7 @@ class BuiltinRenderer:
                 continue
             for obj in objects:
                 if obj.kind in REPLICA_KINDS and str(rule.get("name")) in obj.names:
-                    obj.data.setdefault("spec", {})["replicas"] = count
+                    _mapping(obj.data, "spec")["replicas"] = count
 
     def _images(self, objects: list[Rendered], rules: list[dict[str, Any]]) -> None:
         if not rules:
@@ -426,7 +459,7 @@ class BuiltinRenderer:
             elif kind == "AnnotationsTransformer":
                 values = {str(k): str(v) for k, v in as_dict(config.get("annotations")).items()}
                 for obj in objects:
-                    metadata = obj.data.setdefault("metadata", {})
+                    metadata = _mapping(obj.data, "metadata")
                     metadata["annotations"] = {**as_dict(metadata.get("annotations")), **values}
             elif kind == "PrefixSuffixTransformer":
                 objects = [
@@ -451,6 +484,18 @@ class BuiltinRenderer:
                     name, line, f"transformer {kind or entry} not followed by the built-in renderer"
                 )
         return objects  # fmt: skip
+
+
+def _mapping(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """`parent[key]` as a mapping to write into (made one when it is missing or not a mapping)."""
+    if not isinstance(parent.get(key), dict):
+        parent[key] = {}
+    value: dict[str, Any] = parent[key]
+    return value
+
+
+def images_of(data: dict[str, Any]) -> list[Any]:
+    return [c.get("image") for c in _containers(data)]
 
 
 def _containers(data: dict[str, Any]) -> list[dict[str, Any]]:

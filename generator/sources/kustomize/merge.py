@@ -9,8 +9,9 @@ kustomize does without the CRD's schema.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from .tree import clone
 
 # Lists merged by key in the built-in kinds, by the list's field name.
 MERGE_KEYS = {
@@ -46,12 +47,12 @@ def strategic_merge(target: Any, patch: Any, builtin: bool, depth: int = 0) -> A
     if depth > MAX_DEPTH:
         raise PatchError("patch nested too deep")
     if not isinstance(patch, dict) or not isinstance(target, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     directive = patch.get("$patch")
     if directive == "delete":
         return None
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k not in DIRECTIVES}
+        return {k: clone(v) for k, v in patch.items() if k not in DIRECTIVES}
     result = dict(target)
     for key, value in patch.items():
         if key in DIRECTIVES or key.startswith("$setElementOrder/"):
@@ -165,7 +166,7 @@ def _remove(document: Any, path: str) -> Any:
 
 def json_patch(document: Any, operations: list[Any]) -> Any:
     """`document` with RFC 6902 operations applied (a copy); PatchError when one fails."""
-    result = copy.deepcopy(document)
+    result = clone(document)
     for operation in operations:
         if not isinstance(operation, dict):
             raise PatchError("an operation is not a mapping")
@@ -173,7 +174,7 @@ def json_patch(document: Any, operations: list[Any]) -> Any:
         if op in ("add", "replace"):
             if "value" not in operation:
                 raise PatchError(f"{op} at {path} has no value")
-            result = _set(result, path, copy.deepcopy(operation["value"]), op == "add")
+            result = _set(result, path, clone(operation["value"]), op == "add")
         elif op == "remove":
             _remove(result, path)
         elif op in ("move", "copy"):
@@ -181,7 +182,7 @@ def json_patch(document: Any, operations: list[Any]) -> Any:
             value = (
                 _remove(result, source)
                 if op == "move"
-                else copy.deepcopy(_walk(result, _pointer(source), source))
+                else clone(_walk(result, _pointer(source), source))
             )
             result = _set(result, path, value, True)
         elif op == "test":

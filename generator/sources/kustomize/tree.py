@@ -3,8 +3,7 @@ overlay's whole closure is (every file and folder kustomize would open to build 
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -31,18 +30,35 @@ def is_kustomization(name: str, document: Document | None) -> bool:
     return "fluxcd.io" not in api
 
 
+def clone(value: Any) -> Any:
+    """A copy of YAML data (mappings, lists, scalars): much cheaper than `copy.deepcopy`."""
+    if isinstance(value, dict):
+        return {k: clone(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) if isinstance(v, dict | list) else v for v in value]
+    return value
+
+
+_TEXTUAL: dict[int, tuple[Document, Any]] = {}
+
+
 def textual(document: Document) -> Any:
     """A copy of the document's data with decimal scalars as written (`1.10` stays `1.10`), as
     kustomize keeps them."""
-    data = copy.deepcopy(document.data)
-    for path, text in document.texts.items():
-        if not path or not isinstance(document.get(path), float):
-            continue
-        parent = data
-        for part in path[:-1]:
-            parent = parent[part]
-        parent[path[-1]] = text
-    return data
+    known = _TEXTUAL.get(id(document))
+    if known is None or known[0] is not document:
+        data = clone(document.data)
+        for path, text in document.texts.items():
+            if not path or not isinstance(document.get(path), float):
+                continue
+            parent = data
+            for part in path[:-1]:
+                parent = parent[part]
+            parent[path[-1]] = text
+        if len(_TEXTUAL) > 100_000:
+            _TEXTUAL.clear()
+        known = _TEXTUAL[id(document)] = (document, data)
+    return clone(known[1])
 
 
 def is_remote(entry: str) -> bool:
@@ -67,6 +83,38 @@ def normalise(path: PurePosixPath) -> str | None:
         elif part not in (".", "", "/"):
             parts.append(part)
     return "/".join(parts)
+
+
+class Kustomizations(Mapping[str, Document]):
+    """The kustomization files of a repo, each read only when asked for: rendering one overlay
+    reads its own closure, not every kustomization of the repo."""
+
+    def __init__(self, names: list[str], documents: Callable[[str], list[Document]]) -> None:
+        self.names = names
+        self._candidates = set(names)
+        self._documents = documents
+        self._read: dict[str, Document | None] = {}
+
+    def _load(self, name: str) -> Document | None:
+        if name not in self._read:
+            docs = self._documents(name) if name in self._candidates else []
+            self._read[name] = docs[0] if docs and is_kustomization(name, docs[0]) else None
+        return self._read[name]
+
+    def __getitem__(self, name: str) -> Document:
+        document = self._load(name)
+        if document is None:
+            raise KeyError(name)
+        return document
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._load(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([n for n in self.names if self._load(n) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass(frozen=True)
@@ -98,7 +146,7 @@ def _is_inline(entry: str) -> bool:
 class Tree:
     """Every kustomization of a repo, with what each one references."""
 
-    files: dict[str, Document]  # kustomization file -> its document
+    files: Mapping[str, Document]  # kustomization file -> its document
     exists: Callable[[str], bool]  # a file or a folder of the repo
     is_file: Callable[[str], bool]
     _references: dict[str, list[Reference]] = field(default_factory=dict)
