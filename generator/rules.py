@@ -67,6 +67,8 @@ _RULES = (
     Rule("envrepo/kustomize-invalid", E, "The built-in renderer found what kustomize would refuse in an overlay."),
     Rule("envrepo/kustomize-gap", W, "The built-in renderer could not follow part of an overlay (Helm, a plugin...)."),
     Rule("envrepo/unused-resource", I, "A workload only an unused kustomization includes: it does not run."),
+    Rule("catalog/unpinned-version", W, "A version is a range (a chart's `>=1.0.0`): not pinned, never compared."),
+    Rule("envrepo/not-followed", W, "A Flux Kustomization or Argo CD Application that could not be followed."),
     Rule("catalog/mixed-versions", W, "Workloads of one service run different versions in one environment."),
     Rule("history/partial", W, "An env repo is a shallow clone: its history is partial."),
     Rule("owners/missing-file", E, "The owners file the config names does not exist."),

@@ -26,6 +26,7 @@ from conftest import (
     QuietHandler,
     check_golden,
     corpus_cases,
+    deployment_yaml,
     git,
     git_commit,
     git_init,
@@ -454,8 +455,9 @@ FLUX = """
 
 
 def test_flux_helm_release_and_kustomization(tmp_path: Path) -> None:
-    found = repo_catalog(tmp_path, {"clusters/prod/infra.yaml": FLUX}).deployments()
-    assert set(found) == {"redis", "apps"}
+    catalog = repo_catalog(tmp_path, {"clusters/prod/infra.yaml": FLUX})
+    found = catalog.deployments()
+    assert set(found) == {"redis"}
     redis = found["redis"]
     assert (redis["kinds"], redis["version"], redis["deploys"], redis["namespace"]) == (
         ["HelmRelease"],
@@ -463,10 +465,75 @@ def test_flux_helm_release_and_kustomization(tmp_path: Path) -> None:
         "redis",
         "cache",
     )
-    apps = found["apps"]
-    assert apps["kinds"] == ["Kustomization (Flux)"]
-    assert apps["deploys"] == "./apps/production"
-    assert apps["owner"] == "team-platform"
+    # the Kustomization deploys a folder of this repo: it is followed, not a service itself;
+    # here that folder is missing, which is said
+    [apps] = catalog.document["environments"][0]["other_objects"]
+    assert (apps["kind"], apps["name"], apps["note"]) == (
+        "Kustomization (Flux)", "apps", "deploys apps/production",
+    )  # fmt: skip
+    [missing] = catalog.findings("envrepo/not-followed")
+    assert "apps/production" in missing.message and missing.file == "prod:clusters/prod/infra.yaml"
+
+
+FLUX_APPS = {
+    "clusters/prod/apps.yaml": """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: apps, namespace: flux-system}
+        spec:
+          path: ./apps/prod
+          sourceRef: {kind: GitRepository, name: flux-system}
+          targetNamespace: shop
+          namePrefix: p-
+          images:
+            - {name: registry.acme.test/shop, newTag: "2.0.0"}
+          postBuild:
+            substitute: {replicas: "4"}
+        ---
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: elsewhere, namespace: flux-system}
+        spec:
+          path: ./deploy
+          sourceRef: {kind: OCIRepository, name: vendor}
+        """,
+    "apps/prod/shop.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: shop, labels: {owner: team-shop}}
+        spec:
+          replicas: ${replicas}
+          template:
+            spec:
+              containers: [{name: shop, image: "registry.acme.test/shop:1.0.0"}]
+        """,
+    "apps/prod/cache.yaml": """
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata: {name: cache, labels: {owner: team-shop}}
+        spec:
+          chart: {spec: {chart: redis, version: ">=19.0.0"}}
+          values:
+            image: {registry: docker.io, repository: bitnami/redis, tag: 7.2.4}
+        """,
+}
+
+
+def test_a_flux_kustomization_of_this_repo_is_followed_with_its_own_changes(tmp_path: Path) -> None:
+    catalog = repo_catalog(tmp_path, FLUX_APPS, {"path": "clusters/prod"}, kustomize="builtin")
+    found = catalog.deployments()
+    assert set(found) == {"shop", "cache"}
+    shop = found["shop"]
+    assert (shop["version"], shop["namespace"], shop["replicas"]) == ("2.0.0", "shop", None)
+    assert shop["workloads"][0]["name"] == "p-shop"
+    assert "via Flux Kustomization flux-system/apps" in shop["note"]
+    cache = found["cache"]
+    assert cache["images"] == ["docker.io/bitnami/redis:7.2.4"]
+    assert cache["version"] == ">=19.0.0"  # a range, shown as it is
+    [unpinned] = catalog.findings("catalog/unpinned-version")
+    assert "not pinned" in unpinned.message
+    [other] = catalog.findings("envrepo/not-followed")
+    assert "elsewhere" in other.message and "OCIRepository vendor" in other.message
 
 
 ARGO = """
@@ -1144,6 +1211,7 @@ def test_nothing_in_a_real_world_env_repo_is_lost(tmp_path: Path, name: str) -> 
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     services = {s["name"] for s in document["services"]}
+    services |= {o["name"] for e in document["environments"] for o in e["other_objects"]}
     findings = [f.as_dict() for f in collect(load_config(config)).findings]
     assert _lost(objects, services, findings) == []
     skipped = {f["file"] for f in findings if f["rule"] == "envrepo/skipped-template"}
@@ -1359,3 +1427,49 @@ def test_diff_of_an_unknown_environment_exits_2(shared_sample: Path, pair: tuple
     assert result.stdout == ""
     assert "unknown environment" in result.stderr
     assert "dev, staging, production" in result.stderr
+
+
+@needs_corpus
+def test_the_corpus_flux_repo_apps_are_services_under_the_kustomization_that_deploys_them(
+    tmp_path: Path,
+) -> None:
+    repo = (CORPUS / "envrepos" / "fluxcd__flux2-kustomize-helm-example").resolve()
+    config = make_config(tmp_path, environments=[
+        {"name": "production", "repo": str(repo), "path": "clusters/production"},
+    ])  # fmt: skip
+    catalog = read_catalog(config)
+    podinfo = catalog.deployments("production")["podinfo"]
+    assert podinfo["kinds"] == ["HelmRelease"]
+    assert podinfo["images"] == ["public.ecr.aws/docker/library/redis:8.6.2"]
+    assert "via Flux Kustomization flux-system/apps" in podinfo["note"]
+    assert podinfo["file"] == "production:apps/base/podinfo/release.yaml"
+    others = {o["name"]: o["note"] for o in catalog.document["environments"][0]["other_objects"]}
+    assert others["apps"] == "deploys apps/production"  # through the ArtifactGenerator's copy
+
+
+def test_an_argo_application_of_this_repo_is_followed(tmp_path: Path) -> None:
+    files = {
+        "apps/guestbook.yaml": """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Application
+            metadata: {name: guestbook, namespace: argocd}
+            spec:
+              source:
+                repoURL: https://git.acme.test/platform/env-prod.git
+                path: workloads/guestbook
+                kustomize:
+                  namePrefix: gb-
+                  images: ["registry.acme.test/guestbook:2.1.0"]
+              destination: {namespace: web}
+            """,
+        "workloads/guestbook/kustomization.yaml": "resources: [deploy.yaml]\n",
+        "workloads/guestbook/deploy.yaml": deployment_yaml(
+            "guestbook", "registry.acme.test/guestbook:1.0.0", {"owner": "team-web"}
+        ),
+    }
+    env = {"path": "apps", "web": "https://git.acme.test/platform/env-prod"}
+    catalog = repo_catalog(tmp_path, files, env, kustomize="builtin")
+    guestbook = catalog.deployments()["guestbook"]
+    assert guestbook["version"] == "2.1.0"
+    assert guestbook["workloads"][0]["name"] == "gb-guestbook"
+    assert "via Argo CD Application argocd/guestbook" in guestbook["note"]

@@ -31,6 +31,7 @@ from overlayrepo import make_overlay_repo
 from generator.collect import collect
 from generator.config import load_config
 from generator.generate import generate
+from generator.sources.workloads import values_images
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 GITOPS = {"HelmRelease": "fluxcd.io", "Kustomization": "fluxcd.io", "Application": "argoproj.io",
@@ -81,6 +82,10 @@ def kubectl_kustomize(folder: Path) -> tuple[Facts | None, str]:
         containers = _pod(obj).get("containers") or [] if kind in WORKLOADS else []
         replicas = (obj.get("spec") or {}).get("replicas") if kind in WORKLOADS else None
         images = sorted(str(c["image"]) for c in containers if c.get("image"))
+        if (
+            kind == "HelmRelease"
+        ):  # a chart's images, as its values name them, from kubectl's output
+            images = sorted(values_images((obj.get("spec") or {}).get("values")))
         facts[(kind, metadata.get("namespace"), str(metadata.get("name") or ""))] = (
             images, replicas if isinstance(replicas, int) else None
         )  # fmt: skip

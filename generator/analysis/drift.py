@@ -8,6 +8,7 @@ skipped, naming the upstream it skipped."""
 from __future__ import annotations
 
 from ..model import Deployment, Environment, Finding, Model, Severity
+from ..sources.workloads import is_range
 from .versions import compare
 
 PENDING = "pending"
@@ -45,8 +46,10 @@ def _against(
     With a history, the upstream handed on what it ran at some time (rolled back from or not);
     without one, only its current state is known: a version older than what it runs, or not
     comparable with it, may have passed through it before, so only a newer one is skipped."""
-    current = sorted({v for d in deployments for v in (d.version, *d.versions) if v})
-    unknown = any(d.version is None for d in deployments)  # nothing to compare: never blamed
+    current = sorted(
+        {v for d in deployments for v in (d.version, *d.versions) if v and not is_range(v)}
+    )
+    unknown = any(d.version is None or is_range(d.version) for d in deployments)  # never blamed
     ahead = any(compare(now, version, first_seen) == 1 for now in current)
     handed_on = version in current or version in history or unknown
     if not handed_on and not history:
@@ -78,8 +81,8 @@ def drift(
     for service, cells in sorted(_by_service(model).items()):
         for env in model.environments:
             later = cells.get(env.name, [None])[0]
-            if later is None or later.version is None:
-                continue
+            if later is None or later.version is None or is_range(later.version):
+                continue  # nothing known, or a range: never compared
             upstreams: list[Environment] = [
                 environments[name]
                 for name in env.upstreams

@@ -9,6 +9,8 @@ with a finding.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -17,22 +19,25 @@ from pathlib import Path, PurePosixPath
 from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
-from ..yamlload import MAX_FILE_BYTES, Document, as_list, load_documents, load_one
+from ..yamlload import MAX_FILE_BYTES, Document, as_dict, as_list, load_documents, load_one
 from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
+from .gitops import Follow, follows, substitute
 from .gitrepo import RepoError, RepoView, export_tree, is_url, open_repo
 from .history import HistorySource, bundle_facts, read_history
 from .kustomize import (
     KUSTOMIZATION_FILES,
     NOT_RENDERED,
     Kustomizations,
+    RenderedObject,
     Renderer,
     Tree,
     render_overlays,
 )
-from .kustomize.tree import normalise
+from .kustomize.builtin import BuiltinRenderer, Rendered
+from .kustomize.tree import clone, normalise
 from .owners import CODEOWNERS_PLACES, CodeOwners, Owners
 from .statehistory import BlobView, State, Walk, mark_rollbacks, walk_history
-from .workloads import WORKLOAD_KINDS, Workload, image_parts, image_tag, workload_from
+from .workloads import WORKLOAD_KINDS, Workload, image_parts, image_tag, is_range, workload_from
 
 ENVIRONMENT_FILE = "environment.yml"
 UNREADABLE = "unreadable"
@@ -93,7 +98,27 @@ class _Context:
         return self.parsed[name]
 
 
-def _is_folder(view: RepoView, prefix: str) -> bool:
+def repo_label(config: Config, repo: str) -> str:
+    """An env repo as pages show it: its URL without credentials, or its folder relative to the
+    config's folder (never an absolute path of the machine that ran the build)."""
+    if is_url(repo):
+        return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", repo, flags=re.IGNORECASE)
+    return os.path.relpath((config.root / repo).resolve(), config.root.resolve())
+
+
+def _without_paths(message: str, config: Config, env: EnvironmentConfig) -> str:
+    """A message with this machine's paths of the repo and the cache replaced by what they are."""
+    places = {
+        str((config.root / env.repo).resolve()): repo_label(config, env.repo),
+        str(config.cache.resolve()): config.display(config.cache),
+        str(config.root.resolve()): ".",
+    }
+    for place, shown in sorted(places.items(), key=lambda item: -len(item[0])):
+        message = message.replace(place, shown)
+    return message
+
+
+def _is_folder(view: RepoView | BlobView, prefix: str) -> bool:
     """Whether the repo has any file under this folder."""
     return any(name.startswith(prefix) for name in view.files())
 
@@ -265,6 +290,13 @@ def _from_workloads(ctx: _Context, workloads: list[Workload]) -> list[Deployment
         versions = sorted({v for w in group if (v := _version_of(w, service))})
         first = group[0]
         version = _version_of(first, service, image) or (versions[0] if versions else None)
+        if is_range(version):
+            ctx.findings.append(Finding(
+                "catalog/unpinned-version", Severity.WARNING, first.file, first.line,
+                f"{service} in {ctx.env.name}: version {version} is a range, not pinned: what runs "
+                "depends on when it was last reconciled",
+                "pin the exact chart version so that the catalog (and a rollback) can name it",
+            ))  # fmt: skip
         if len(versions) > 1:
             ctx.findings.append(Finding(
                 "catalog/mixed-versions", Severity.WARNING, first.file, first.line,
@@ -329,7 +361,84 @@ def _listing(view: RepoView | BlobView) -> tuple[set[str], set[str]]:
 
 
 def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
-    """Workloads under a folder: a folder with a kustomization is that overlay alone; otherwise
+    """Workloads under a folder (see `_objects`), with what its GitOps objects deploy."""
+    objects = _followed(ctx, _objects(ctx, folder), (folder or "",))
+    workloads = []
+    for obj in objects:
+        workload = workload_from(obj.document)
+        if workload is not None:
+            note = "; ".join(n for n in (workload.note, obj.via and f"via {obj.via}") if n)
+            workloads.append(replace(workload, origin_name=obj.origin_name or workload.name,
+                                     set_at=obj.set_at, note=note))  # fmt: skip
+    return workloads
+
+
+MAX_FOLLOWED = 8  # GitOps objects deploying folders that hold more GitOps objects, at most
+
+
+def _followed(
+    ctx: _Context, objects: list[RenderedObject], seen: tuple[str, ...]
+) -> list[RenderedObject]:
+    """Objects with each Flux Kustomization and Argo CD Application that deploys a folder of
+    this repo replaced by what that folder renders to, its own transformations applied."""
+    urls = {ctx.env.repo, ctx.env.web or ""}
+    found, stuck, findings = follows([o.document for o in objects], urls)
+    ctx.findings.extend(findings)
+    followed = {id(f.document) for f in found} | {id(document) for document, _ in stuck}
+    result = [o for o in objects if id(o.document) not in followed]
+    for document, why in stuck:  # a Flux Kustomization is never a service: what it deploys is
+        workload = workload_from(document)
+        if workload is not None:
+            ctx.others.append(_ref(workload, why))
+    for follow in found:
+        workload = workload_from(follow.document)
+        if workload is not None:
+            ctx.others.append(_ref(workload, f"deploys {follow.folder or '.'}"))
+        if follow.folder in seen or len(seen) > MAX_FOLLOWED:
+            continue  # deployed already on this way, or too deep
+        if follow.folder and not _is_folder(ctx.view, f"{follow.folder}/"):
+            ctx.findings.append(Finding(
+                "envrepo/not-followed", Severity.WARNING, follow.document.file, follow.document.start_line,
+                f"{follow.via} deploys {follow.folder}, which is not a folder of the repo",
+                "fix its path",
+            ))  # fmt: skip
+            continue
+        inner = _followed(ctx, _objects(ctx, follow.folder or None), (*seen, follow.folder))
+        result += _transformed(ctx, follow, inner)
+    return result
+
+
+def _transformed(
+    ctx: _Context, follow: Follow, objects: list[RenderedObject]
+) -> list[RenderedObject]:
+    """What a followed folder renders to, after its GitOps object's own transformations."""
+    shown = follow.document.file
+    renderer = BuiltinRenderer(Tree({}, lambda _: False, lambda _: False), ctx.documents)
+    rendered = [
+        Rendered(clone(o.document.data), _relative(ctx, o.document.file), o.document.start_line,
+                 [o.origin_name or str(as_dict(o.document.data.get("metadata")).get("name") or "")],
+                 o.set_at)
+        for o in objects
+    ]  # fmt: skip
+    spec = Document(
+        follow.spec, _relative(ctx, shown), follow.document.start_line, dict(follow.lines)
+    )
+    rendered = renderer.transform(spec, rendered)
+    for gap in renderer.gaps:
+        ctx.findings.append(Finding(
+            "envrepo/kustomize-gap", Severity.WARNING, shown, gap.line, f"{follow.via}: {gap.message}",
+            "what it deploys may be incomplete in the catalog",
+        ))  # fmt: skip
+    out = []
+    for r in rendered:
+        data = substitute(r.data, follow.substitute) if follow.substitute else r.data
+        document = Document(data, ctx.display(r.file), r.line)
+        out.append(RenderedObject(document, r.names[0] if r.names else "", r.set_at, follow.via))
+    return out
+
+
+def _objects(ctx: _Context, folder: str | None) -> list[RenderedObject]:
+    """Objects under a folder: a folder with a kustomization is that overlay alone; otherwise
     every root overlay under it is rendered, and the files no kustomization reads are read as is.
 
     Kustomizations anywhere in the repo are known, since an overlay may use bases elsewhere."""
@@ -346,18 +455,16 @@ def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
         lambda: _export(ctx.view, ctx.config.cache / "kustomize"),
         ctx.config.cache / "kustomize", ctx.config.display(ctx.config.file),
     )  # fmt: skip
-    workloads: list[Workload] = []
+    objects: list[RenderedObject] = []
     for overlay in render_overlays(renderer, roots):
         ctx.renderings.append(Rendering(overlay.path, overlay.renderer, overlay.problem))
-        for obj in overlay.objects:
-            workload = workload_from(obj.document)
-            if workload is not None:
-                workloads.append(replace(workload, origin_name=obj.origin_name, set_at=obj.set_at))
-                if overlay.problem.startswith(NOT_RENDERED):
-                    ctx.problems[workload.file] = NOT_RENDERED
+        objects += overlay.objects
+        if overlay.problem.startswith(NOT_RENDERED):
+            for obj in overlay.objects:
+                ctx.problems[obj.document.file] = NOT_RENDERED
     ctx.findings.extend(renderer.findings)
     if own:
-        return workloads
+        return objects
     used = set().union(*(tree.closure(root)[0] for root in roots)) if roots else set()
     covered = {ref.target for name in used for ref in tree.references(name) if ref.target}
     unused = {
@@ -368,19 +475,18 @@ def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
         if name in covered or name in kustomizations:
             continue
         for document in ctx.documents(name):
-            workload = workload_from(document)
-            if workload is None:
+            if name not in unused:
+                objects.append(RenderedObject(document, ""))
                 continue
-            if name in unused:
+            workload = workload_from(document)
+            if workload is not None:
                 ctx.findings.append(Finding(
                     "envrepo/unused-resource", Severity.INFO, workload.file, workload.line,
                     f"{workload.kind} {workload.name} is only in {unused[name]}, which no root "
                     "overlay uses: it does not run, and is not cataloged",
                     "include it in an overlay, or delete it",
                 ))  # fmt: skip
-            else:
-                workloads.append(workload)
-    return workloads
+    return objects
 
 
 def read_environment(
@@ -391,12 +497,13 @@ def read_environment(
     try:
         view = open_repo(env.repo, env.ref, config.root, config.cache)
     except RepoError as error:
-        where = env.repo if is_url(env.repo) else config.display(config.root / env.repo)
+        message = _without_paths(f"environment {env.name}: {error}", config, env)
         findings.append(Finding(
-            "envrepo/unreadable", Severity.ERROR, where, None, f"environment {env.name}: {error}",
+            "envrepo/unreadable", Severity.ERROR, config.display(config.file),
+            config.line_of("environments", config.environments.index(env), "repo"), message,
             "check `repo` and `ref` of this environment in the config",
         ))  # fmt: skip
-        return Environment(env.name, env.repo, web=env.web or "", status=UNREADABLE,
+        return Environment(env.name, repo_label(config, env.repo), web=env.web or "", status=UNREADABLE,
                            upstreams=env.promotes_from), findings  # fmt: skip
     ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings)
     deployments: list[Deployment] = []
@@ -406,10 +513,10 @@ def read_environment(
         findings.append(Finding(
             "envrepo/unreadable", Severity.ERROR, config.display(config.file),
             config.line_of("environments", config.environments.index(env), "path"),
-            f"environment {env.name}: path {env.path} is not a folder of {env.repo}",
+            f"environment {env.name}: path {env.path} is not a folder of {repo_label(config, env.repo)}",
             "fix `path` of this environment in the config",
         ))  # fmt: skip
-        return Environment(env.name, env.repo, view.commit, view.commit_date, web=env.web or "",
+        return Environment(env.name, repo_label(config, env.repo), view.commit, view.commit_date, web=env.web or "",
                            status=UNREADABLE, upstreams=env.promotes_from), findings  # fmt: skip
     ours = view.exists(prefix + ENVIRONMENT_FILE)
     if ours:
@@ -433,7 +540,7 @@ def read_environment(
         changes = mark_rollbacks(changes)
         findings.extend(found)
     return Environment(
-        name=env.name, repo=env.repo, commit=view.commit, commit_date=view.commit_date,
+        name=env.name, repo=repo_label(config, env.repo), commit=view.commit, commit_date=view.commit_date,
         deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.namespace, d.file, d.line or 0))),
         history=tuple(changes), web=env.web or "", renderings=tuple(ctx.renderings),
         history_note="" if view.commit else NO_HISTORY,

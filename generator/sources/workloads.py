@@ -135,9 +135,13 @@ def _gitops(document: Document, data: dict[str, Any], kind: str) -> Workload | N
     spec = as_dict(data.get("spec"))
     version: str | None = None
     source = note = ""
+    images: tuple[str, ...] = ()
     if kind == "HelmRelease" and "fluxcd.io" in api:
         chart = as_dict(as_dict(spec.get("chart")).get("spec"))
         version = document.text(("spec", "chart", "spec", "version"))
+        images = values_images(spec.get("values"))
+        if spec.get("valuesFrom"):
+            note = "values also from valuesFrom (ConfigMaps or Secrets): not read"
         source = str(chart.get("chart") or as_dict(spec.get("chartRef")).get("name") or "")
         kind = "HelmRelease"
     elif kind == "Kustomization" and "fluxcd.io" in api:
@@ -148,6 +152,8 @@ def _gitops(document: Document, data: dict[str, Any], kind: str) -> Workload | N
             [as_dict(spec.get("source"))] if spec.get("source") else as_list(spec.get("sources"))
         )
         first = as_dict(sources[0]) if sources else {}
+        helm = as_dict(first.get("helm"))
+        images = values_images(helm.get("valuesObject"))
         pointer = ("spec", "source") if spec.get("source") else ("spec", "sources", 0)
         version = document.text((*pointer, "targetRevision")) or "HEAD"
         source = str(first.get("chart") or first.get("path") or first.get("repoURL") or "")
@@ -166,7 +172,7 @@ def _gitops(document: Document, data: dict[str, Any], kind: str) -> Workload | N
         namespace=str(metadata.get("namespace") or ""),
         labels=_strings(metadata.get("labels")),
         annotations=_strings(metadata.get("annotations")),
-        images=(),
+        images=images,
         replicas=None,
         cpu=None,
         memory=None,
@@ -177,6 +183,36 @@ def _gitops(document: Document, data: dict[str, Any], kind: str) -> Workload | N
         source=source,
         note=note,
     )
+
+
+def values_images(values: Any, depth: int = 0) -> tuple[str, ...]:
+    """Images a chart's values set, as charts conventionally write them: `image: repo:tag`, or a
+    mapping with `repository` and `tag` (or `digest`), at `image` or under any key."""
+    found: list[str] = []
+    todo: list[tuple[Any, int]] = [(values, 0)]
+    while todo and len(found) < 50:
+        node, level = todo.pop(0)
+        if not isinstance(node, dict) or level > 4:
+            continue
+        repository = node.get("repository")
+        if isinstance(repository, str) and (node.get("tag") is not None or node.get("digest")):
+            registry = node.get("registry")
+            name = (
+                f"{registry}/{repository}" if isinstance(registry, str) and registry else repository
+            )
+            tag = f":{node['tag']}" if node.get("tag") is not None else ""
+            found.append(name + tag + (f"@{node['digest']}" if node.get("digest") else ""))
+        for key, value in node.items():
+            if key == "image" and isinstance(value, str) and value:
+                found.append(value)
+            elif isinstance(value, dict):
+                todo.append((value, level + 1))
+    return tuple(dict.fromkeys(found))
+
+
+def is_range(version: str | None) -> bool:
+    """A version constraint (`>=1.0.0`, `1.x`, `~1.2`, `*`), not a version."""
+    return bool(version) and bool(re.search(r"^[<>=~^*]|[\s|]|\.[xX*](\.|$)|^[xX*]$", str(version)))
 
 
 def workload_from(document: Document) -> Workload | None:

@@ -29,6 +29,7 @@ class RenderedObject:
     document: Document
     origin_name: str
     set_at: tuple[str, int] | None = None  # the repo file and line that set its images
+    via: str = ""  # the GitOps object that deploys it, when one was followed
 
 
 @dataclass(frozen=True)

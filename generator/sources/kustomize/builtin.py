@@ -256,10 +256,17 @@ class BuiltinRenderer:
 
     # -- transformers, in kustomize's order -------------------------------------------------
 
+    def transform(self, document: Document, objects: list[Rendered]) -> list[Rendered]:
+        """Objects transformed as a kustomization written as `document` would (a GitOps object's
+        images, patches, prefixes and namespace, put in kustomization terms)."""
+        name = document.file
+        return self._transform(name, as_dict(document.data), objects, document)
+
     def _transform(
-        self, name: str, spec: dict[str, Any], objects: list[Rendered]
-    ) -> list[Rendered]:
-        document = self.tree.files[name]
+        self, name: str, spec: dict[str, Any], objects: list[Rendered],
+        document: Document | None = None,
+    ) -> list[Rendered]:  # fmt: skip
+        document = document or self.tree.files[name]
         for index, entry in enumerate(as_list(spec.get("patchesStrategicMerge"))):
             line = document.line(("patchesStrategicMerge", index))
             where = self._where(name, entry, line)
