@@ -48,7 +48,7 @@ _RULES = (
     Rule("template/duplicate-id", E, "Two template files have the same id (`x.yml` and `x.yaml`)."),
     Rule("catalog/missing-owner", E, "A deployed service has no owner."),
     Rule("catalog/unknown-owner", W, "A service's owner is not a team of owners.yml."),
-    Rule("catalog/skipped-environment", W, "A later environment runs a version an earlier one never had."),
+    Rule("catalog/skipped-environment", W, "An environment runs a version none of its direct upstreams ever ran."),
     Rule("catalog/version-mismatch", W, "A version label disagrees with the image tag or the bundle."),
     Rule("bundle/not-found", E, "A bundle URL is mirrored, but the mirror has no such file."),
     Rule("bundle/unknown-url", E, "A bundle URL is neither mirrored nor http(s)."),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from ..analysis.versions import compare
 from ..model import Change
 from ..progress import say
 from .gitrepo import GIT, GIT_ENV, GIT_TIMEOUT_SECONDS, RepoError, git, resolve_ref
@@ -319,13 +320,21 @@ def _changes(environment: str, rows: list[dict[str, Any]]) -> list[Change]:
 
 
 def mark_rollbacks(changes: list[Change]) -> list[Change]:
-    """Changes (oldest first) with each return to a version the environment ran before marked."""
+    """Changes (oldest first) with each return to a version the environment ran before marked,
+    unless it is newer than the one it replaces (promoted again after a rollback)."""
     ran: dict[tuple[str, str], set[str]] = {}
     marked = []
     for change in changes:
         seen = ran.setdefault((change.environment, change.service), set())
         after, before = change.to_version, change.from_version
-        if after is not None and after != before and after in seen:
+        if (
+            after is not None
+            and after != before
+            and after in seen
+            and (
+                before is None or compare(after, before) != 1  # back, not forward again
+            )
+        ):
             change = dataclasses.replace(change, rollback=True)
         if after is not None:
             seen.add(after)

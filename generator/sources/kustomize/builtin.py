@@ -150,6 +150,7 @@ class BuiltinRenderer:
     gaps: list[Gap] = field(default_factory=list)
     _built: dict[str, list[Rendered]] = field(default_factory=dict)
     _count: int = 0
+    _here: tuple[str, int] | None = None  # where the transformation being applied is written
 
     def render(self, root: str) -> list[Rendered]:
         """The objects a root overlay renders to."""
@@ -318,14 +319,18 @@ class BuiltinRenderer:
 
     def _tracked(self, objects: list[Rendered], where: tuple[str, int],
                  step: Callable[[list[Rendered]], list[Rendered] | None]) -> list[Rendered]:  # fmt: skip
-        """Run one transformation; the objects whose images it changed remember where it is."""
-        before = {id(o): images_of(o.data) for o in objects}
-        result = step(objects)
-        objects = objects if result is None else result
-        for obj in objects:
-            if id(obj) in before and images_of(obj.data) != before[id(obj)]:
-                obj.set_at = where
-        return objects
+        """Run one transformation; the objects whose images it changes remember where it is
+        (the patch and image steps mark them, as they change them)."""
+        self._here = where
+        try:
+            result = step(objects)
+        finally:
+            self._here = None
+        return objects if result is None else result
+
+    def _mark(self, obj: Rendered, before: list[Any]) -> None:
+        if self._here is not None and images_of(obj.data) != before:
+            obj.set_at = self._here
 
     def _patch_documents(self, name: str, entry: Any, line: int) -> list[Any]:
         """The patches a `patchesStrategicMerge` entry or a `path:` names: inline or a file."""
@@ -359,7 +364,9 @@ class BuiltinRenderer:
                     continue
                 for obj in targets(objects, target):
                     try:
+                        before = images_of(obj.data)
                         obj.data = json_patch(obj.data, as_list(patch))
+                        self._mark(obj, before)
                     except PatchError as error:
                         self._gap(name, line, f"JSON patch on {obj.kind} {obj.name}: {error}", True)
             elif isinstance(patch, dict):
@@ -393,7 +400,9 @@ class BuiltinRenderer:
                 merged = strategic_merge(obj.data, body, obj.kind in BUILTIN_KINDS)
                 if merged is None:
                     continue  # `$patch: delete` removes the object
+                before = images_of(obj.data)
                 obj.data = merged
+                self._mark(obj, before)
             kept.append(obj)
         return kept  # fmt: skip
 
@@ -449,7 +458,10 @@ class BuiltinRenderer:
         for obj in objects:
             for container in _containers(obj.data):
                 if isinstance(container.get("image"), str):
-                    container["image"] = new_image(container["image"], rules)
+                    image = new_image(container["image"], rules)
+                    if image != container["image"] and self._here is not None:
+                        obj.set_at = self._here
+                    container["image"] = image
 
     def _transformer_file(self, name: str, objects: list[Rendered], entry: Any,
                           line: int) -> list[Rendered]:  # fmt: skip
@@ -505,8 +517,24 @@ def images_of(data: dict[str, Any]) -> list[Any]:
     return [c.get("image") for c in _containers(data)]
 
 
+_POD_AT = {
+    "Deployment": ("spec", "template", "spec"), "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"), "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"), "ReplicationController": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"), "Pod": ("spec",),
+}  # fmt: skip
+
+
 def _containers(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every container of an object, wherever its pod spec sits."""
+    path = _POD_AT.get(str(data.get("kind")))
+    if path is not None:  # the built-in kinds: straight to the pod spec
+        pod: Any = data
+        for key in path:
+            pod = pod.get(key) if isinstance(pod, dict) else None
+        if not isinstance(pod, dict):
+            return []
+        return [c for key in CONTAINER_LISTS for c in as_list(pod.get(key)) if isinstance(c, dict)]
     found: list[dict[str, Any]] = []
     todo: list[tuple[Any, int]] = [(data, 0)]
     while todo:
