@@ -21,13 +21,14 @@ from .generate import generate, write_pages
 from .ids import schema_id
 from .model import Finding, Model, Severity
 from .render.catalog import catalog_document, history, source_repositories
-from .report import REPORTERS, text_report, use_colour
+from .report import REPORTERS, clean, text_report, use_colour
 from .sources.announcements import TYPES, write_fragment
 from .sources.schemas import read_schema_folder
 from .validation import Validator, make_validator, schema_file_validator
 from .yamlload import load_data_file
 
 FAIL_ON = ("error", "warning", "info", "never")
+_C1 = re.compile("[\x80-\x9f]")  # C1 controls: a terminal may obey U+009B as ESC [
 
 
 def _config(path: str) -> Config:
@@ -234,8 +235,16 @@ def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
     _summary(model)
 
 
+def _cell(value: str) -> str:
+    """A table cell with control characters shown, not obeyed, as the text report shows them
+    (`\\x1b`); line ends and tabs too, which would break the row, and C1 controls."""
+    shown = clean(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return _C1.sub(lambda m: f"\\x{ord(m.group()):02x}", shown)
+
+
 def _table(rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell, two spaces apart."""
+    """Columns padded to their widest cell, two spaces apart; every cell through `_cell`."""
+    rows = [[_cell(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return (
         "\n".join(

@@ -19,6 +19,7 @@ import yaml
 from .config import Config, load_config
 from .generate import generate
 from .model import Model
+from .render.pages import html_title
 
 CONFIG_ENV = "PIPELINE_DOCS_CONFIG"
 MKDOCS_BUILTINS = ["toc", "tables", "fenced_code"]  # MkDocs adds these to every site's list
@@ -92,15 +93,34 @@ def mkdocs_config_file(config: Config) -> Path:
     default = resources.files("generator").joinpath("formats/mkdocs.default.yml").read_text("utf-8")
     overrides = Path(str(resources.files("generator"))) / "render" / "overrides"
     values = {  # JSON strings are YAML strings: a title or a path cannot break the file
-        "@TITLE@": config.title, "@SITE_DIR@": str(config.root / "site"), "@DOCS_DIR@": str(docs),
-        "@SCRIPT@": str(script), "@OVERRIDES@": str(overrides),
+        "@TITLE@": html_title(config.title), "@SITE_DIR@": str(config.root / "site"),
+        "@DOCS_DIR@": str(docs), "@SCRIPT@": str(script), "@OVERRIDES@": str(overrides),
     }  # fmt: skip
     text = default
     for marker, value in values.items():
-        text = text.replace(f'"{marker}"', json.dumps(value))
+        # the title as it is (an emoji's JSON surrogate pair would not survive YAML's \u)
+        shown = json.dumps(value, ensure_ascii=marker != "@TITLE@")
+        text = text.replace(f'"{marker}"', shown)
     target = folder / "mkdocs.yml"
-    target.write_text(text)
+    target.write_text(text, encoding="utf-8")
     return target
+
+
+def _site_name(config: Config) -> dict[str, Any]:
+    """The site name of the project's own mkdocs.yml made safe as `html_title` makes the
+    config's title (MkDocs and Material print `site_name` as HTML on every page), as an
+    override for MkDocs' config; nothing for the default mkdocs.yml, written safe already."""
+    from mkdocs.utils.yaml import yaml_load
+
+    own = config.root / "mkdocs.yml"
+    if not own.is_file():
+        return {}
+    try:
+        with own.open("rb") as handle:  # as MkDocs reads it: its tags, INHERIT
+            name = yaml_load(handle).get("site_name")
+    except Exception:  # MkDocs reports a broken mkdocs.yml itself
+        return {}
+    return {"site_name": html_title(name)} if isinstance(name, str) else {}
 
 
 def _show_mkdocs_log() -> None:
@@ -144,6 +164,7 @@ def build_site(
             config_file=str(mkdocs_config_file(config)),
             strict=strict,
             site_dir=str(site_dir) if site_dir is not None else None,
+            **_site_name(config),
         )
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -161,4 +182,9 @@ def serve_site(config: Config, address: str) -> None:
     from mkdocs.commands.serve import serve
 
     os.environ[CONFIG_ENV] = str(config.file)
-    serve(config_file=str(mkdocs_config_file(config)), dev_addr=address, strict=True)
+    serve(
+        config_file=str(mkdocs_config_file(config)),
+        dev_addr=address,
+        strict=True,
+        **_site_name(config),
+    )

@@ -3,6 +3,7 @@ shows what the keyword means, and the reader reports what is wrong in it."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ DRAFT_06 = "http://json-schema.org/draft-06/schema#"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 DRAFT_2019 = "https://json-schema.org/draft/2019-09/schema"
 DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def visible(page: str) -> str:
+    """The text of rendered HTML as a reader sees it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 @dataclass(frozen=True)
@@ -224,9 +230,9 @@ def test_markdown_description_is_preferred_to_description(tmp_path: Path) -> Non
             plain={"type": "string", "description": "Only plain words."},
         ),
     )
-    assert "Words with **markup**." in shown.section("both")
+    assert "Words with <strong>markup</strong>." in shown.section("both")
     assert "Plain words." not in shown.page
-    assert "Words with **markup**." in shown.row("both")
+    assert "Words with <strong>markup</strong>." in shown.row("both")
     assert "Only plain words." in shown.section("plain")
 
 
@@ -242,7 +248,8 @@ def test_a_deprecated_option_has_a_badge_and_its_message(tmp_path: Path) -> None
     shown = render(tmp_path, schema)
     section = shown.section("docker_image")
     assert "**Deprecated**" in section
-    assert '!!! warning "Deprecated"\n    Use `build.image` instead.' in section
+    assert '<div class="admonition warning"><p class="admonition-title">Deprecated</p>' in section
+    assert "Use build.image instead." in visible(section)
     assert "**Deprecated.** Image repository." in shown.row("docker_image")
     assert shown.found("schema/deprecated-without-message") == []
 
@@ -299,8 +306,13 @@ def test_pitfalls_are_admonitions_by_severity(tmp_path: Path) -> None:
                 text: "`Recreate` stops every pod first."
         """
     section = render(tmp_path, text, name="s.yaml").section("strategy")
-    assert '!!! warning "Pitfall"\n    Slow rollouts.' in section
-    assert '!!! danger "Pitfall"\n    `Recreate` stops every pod first.' in section
+    admonitions = re.findall(
+        r'<div class="admonition (\w+)"><p class="admonition-title">Pitfall</p>(.*?)</div></div>',
+        section,
+    )
+    assert [(level, visible(body)) for level, body in admonitions] == [
+        ("warning", "Slow rollouts."), ("danger", "Recreate stops every pod first."),
+    ]  # fmt: skip
 
 
 # --- $ref ------------------------------------------------------------------------------------

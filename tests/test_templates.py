@@ -4,6 +4,7 @@ golden copies, usage snippets can be pasted as they are, and each finding names 
 from __future__ import annotations
 
 import functools
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,11 @@ GOLDEN = Path(__file__).parent / "golden"
 SCRIPT = "<script>alert(1)</script>"
 # the Markdown extensions of the sample's mkdocs.yml
 EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "pymdownx.superfences", "toc"]
+
+
+def visible(page: str) -> str:
+    """The text of rendered HTML as a reader sees it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 # --- reading template files independently of the generator --------------------------------
@@ -274,15 +280,21 @@ def test_sidecar_pitfalls_are_admonitions_under_their_input(sample_pages: dict[s
                 for p in body.get("pitfalls", [])]  # fmt: skip
     assert {p["severity"] for _, p in pitfalls} == {"danger", "warning"}
     for name, pitfall in pitfalls:
-        admonition = f'!!! {pitfall["severity"]} "Pitfall"\n    {pitfall["text"]}\n'
-        assert admonition in section(page, f"input-{name}"), name
-    assert page.count('"Pitfall"') == len(pitfalls)
+        shown = section(page, f"input-{name}")
+        assert (
+            f'<div class="admonition {pitfall["severity"]}"><p class="admonition-title">Pitfall</p>'
+            in shown
+        )
+        assert " ".join(pitfall["text"].replace("`", "").split()) in visible(shown), name
+    assert page.count(">Pitfall</p>") == len(pitfalls)
 
 
 def test_the_sidecar_summary_is_on_the_page_and_in_the_index(sample_pages: dict[str, str]) -> None:
     summary = load_all(SAMPLE_TEMPLATES / "promote.docs.yml")[0]["summary"]
     assert summary.startswith("Opens a merge request")
-    assert f"# promote\n\n{summary}\n" in sample_pages["reference/templates/promote.md"]
+    page = sample_pages["reference/templates/promote.md"]
+    assert page.split("# promote\n\n", 1)[1].startswith("<div><p>")
+    assert " ".join(summary.replace("`", "").split()) in visible(page.split("# promote\n\n", 1)[1])
     row = next(line for line in sample_pages[TEMPLATES].splitlines() if "[promote]" in line)
     assert "Opens a merge request on an environment repository" in row
 
@@ -741,8 +753,9 @@ def test_the_outputs_of_an_action_are_a_table_with_anchors(tmp_path: Path) -> No
 def test_a_deprecated_input_shows_a_deprecated_admonition(tmp_path: Path) -> None:
     write(tmp_path / "action.yml", SETUP_ACTION)
     page = render_folder(tmp_path).page("action.yml")
-    admonition = '!!! warning "Deprecated"\n    Not needed since v2; downloads are public.\n'
-    assert admonition in section(page, "input-token")
+    token = section(page, "input-token")
+    assert '<div class="admonition warning"><p class="admonition-title">Deprecated</p>' in token
+    assert "Not needed since v2; downloads are public." in visible(token)
     assert "Deprecated" not in section(page, "input-version")
     row = next(line for line in page.splitlines() if line.startswith("| [`token`]"))
     assert "**Deprecated.** Token for the download." in row

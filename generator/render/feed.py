@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from ..ids import slug
@@ -9,6 +10,13 @@ from ..model import Announcement, Model
 from . import paths
 
 ATOM = "http://www.w3.org/2005/Atom"
+# What XML 1.0 forbids (control characters but tab and line ends, lone surrogates, U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """A text with each character XML 1.0 forbids replaced by U+FFFD, the replacement character."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def _when(date: str) -> str:
@@ -51,4 +59,6 @@ def render_feed(model: Model, summaries: dict[str, str]) -> str:
         summary = ET.SubElement(entry, f"{{{ATOM}}}summary")
         summary.text = summaries.get(item.id, "")
     ET.indent(feed)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+    # ElementTree writes what it is given: every text and attribute value is cleaned here, once
+    body = xml_text(ET.tostring(feed, encoding="unicode"))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"

@@ -2,19 +2,25 @@
 
 Pages are Markdown, so autoescaping HTML is not enough: text from the inputs must not break a
 table (`|`, newlines), open a code span (backticks) or inject HTML. Every value reaches a page
-through one of these filters.
+through one of these filters. Descriptions (`md`, `md_inline`) are Markdown rendered to HTML,
+cleaned with nh3 against an allow-list and written so that MkDocs reads nothing in them again.
 """
 
 from __future__ import annotations
 
 import html
+import html.parser
 import json
 import posixpath
 import re
+import threading
 from typing import Any
 
 import jinja2
+import markdown as markdown_lib  # type: ignore[import-untyped]  # no type stubs installed
+import nh3
 import yaml
+from markdown.extensions import Extension  # type: ignore[import-untyped]
 
 from ..ids import slug
 from .schema_view import usage
@@ -51,60 +57,219 @@ def code(value: Any) -> str:
     return f"{fence}{pad}{shown}{pad}{fence}"
 
 
-# What Python-Markdown reads as code: a fence closed by the same fence, or a run of backticks
-# not escaped and closed by a run of the same length. Text is escaped everywhere else; erring
-# toward "not code" only escapes twice, which shows, but never lets HTML through.
-_CODE = re.compile(
-    r"(?:^|(?<=\n))(?P<fence>```+|~~~+)[^\n]*\n.*?\n(?P=fence)[ \t]*(?=\n|$)"
-    r"|(?<![\\`])(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)",
-    re.DOTALL,
-)
-_LINK_TARGET = re.compile(r"(\]\(\s*<?)([^)\s>]*)|(^\s*\[[^\]\n]+\]:\s*<?)(\S*)", re.MULTILINE)
-_SAFE_SCHEME = re.compile(r"^(https?:|mailto:|#|/|\.|[^:]*$)", re.IGNORECASE)
+# Descriptions: Markdown rendered by Python-Markdown, the HTML cleaned by nh3 against the allow-list
+# below, then written so that MkDocs' own Markdown pass finds nothing to read in it (see
+# `_Reserialise`). The extensions are the site's, less those that read files or the network
+# (pymdownx.snippets), attr_list (attributes are what an attacker wants), md_in_html, toc and
+# pymdownx.tabbed (ids). SuperFences stands in for fenced_code; code is not highlighted.
+_MD_EXTENSIONS = [
+    "tables",
+    "admonition",
+    "pymdownx.details",
+    "pymdownx.superfences",
+    "pymdownx.highlight",
+    "sane_lists",
+]
+_MD_CONFIG: dict[str, dict[str, Any]] = {
+    "tables": {"use_align_attribute": True},
+    "pymdownx.highlight": {"use_pygments": False},
+}
+
+_INLINE_TAGS = frozenset({"a", "code", "em", "strong", "br", "del", "sup", "sub"})
+_BLOCK_TAGS = _INLINE_TAGS | {
+    "p", "pre", "ul", "ol", "li", "blockquote", "hr", "div", "span", "details", "summary",
+    "table", "thead", "tbody", "tr", "th", "td", "h1", "h2", "h3", "h4", "h5", "h6",
+}  # fmt: skip
+# No <img>: an image would be fetched from wherever its author says, when the page is read.
+_VOID_TAGS = frozenset({"br", "hr"})
+_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+    "div": {"class"},
+    "p": {"class"},
+    "pre": {"class"},
+    "code": {"class"},
+    "details": {"class", "open"},
+}
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})  # and relative URLs
+_ADMONITION_TYPES = frozenset(
+    {
+        "note", "abstract", "summary", "tldr", "info", "todo", "tip", "hint", "important",
+        "success", "check", "done", "question", "help", "faq", "warning", "caution", "attention",
+        "failure", "fail", "missing", "danger", "error", "bug", "example", "quote", "cite",
+    }
+)  # fmt: skip
+_CLASSES: dict[str, frozenset[str]] = {
+    "div": _ADMONITION_TYPES | {"admonition", "highlight"},
+    "p": frozenset({"admonition-title"}),
+    "pre": frozenset({"highlight"}),
+    "details": _ADMONITION_TYPES,
+}
+_LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+_ALIGN = frozenset({"left", "center", "right"})
+
+# Characters Python-Markdown (or an extension a site may add) gives a meaning to anywhere in a
+# line, written as entities wherever they occur in text or in an attribute. Characters that mean
+# something only at the start of a line (`-`, `.`, digits) stay: the output is one line that
+# starts with a tag. Newlines are entities too, and so is what `str.splitlines` (Jinja's
+# `indent`) takes for a line break.
+_SPECIAL = set("\\`*_{}[]()#+!|~:^=$@\"'") | {"\n", "\t", "\u2028", "\u2029"}
+_NAMED = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_ENTITIES = {ord(c): f"&#{ord(c)};" for c in _SPECIAL} | {ord(c): e for c, e in _NAMED.items()}
+# C0 controls but tab and newline, DEL and C1 controls are dropped: Python-Markdown marks what it
+# has set aside with \x02 and \x03, and `str.splitlines` breaks lines at \x0b-\x0d, \x1c-\x1e, \x85.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+# A line pymdownx.snippets would read as a marker (`--8<-- "file"`, `;--8<--`, a lone `--8<--`).
+_SNIPPET = re.compile(r"^([ \t]*;*-+8)<(?=-)", re.MULTILINE)
+# What opens a block at the start of a line; a one-line description must stay text.
+_LEADING_BLOCK = re.compile(r"^(?:[#>+*=|:~`!-]|\d+[.)])")
 
 
-def _outside_code(value: str, escape: Any) -> str:
-    """Apply `escape` to the text between code spans and fences; Markdown escapes code itself."""
-    out, last = [], 0
-    for match in _CODE.finditer(value):
-        out += [escape(value[last : match.start()]), match.group()]
-        last = match.end()
-    out.append(escape(value[last:]))
-    return "".join(out)
+def _entities(value: str) -> str:
+    return _CONTROL.sub("", value).translate(_ENTITIES)
 
 
-def _safe_links(part: str) -> str:
-    """Link targets other than http(s), mailto, anchors and relative paths become `#`."""
+def _safe_url(url: str) -> bool:
+    """http(s), mailto or relative, read as a browser reads it (whitespace and controls out)."""
+    squeezed = re.sub(r"[\x00-\x20\x7f]", "", url)
+    scheme = _SCHEME.match(squeezed)
+    return scheme is None or scheme.group(1).lower() in _URL_SCHEMES
 
-    def fix(match: re.Match[str]) -> str:
-        lead, target = (
-            (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+
+def _attribute(tag: str, name: str, value: str | None) -> str | None:
+    """An attribute as it may stay, or None; the last word after nh3, in case it lets more by."""
+    if name not in _ATTRIBUTES.get(tag, ()):
+        return None
+    value = value or ""
+    if name == "class":
+        kept = [
+            c
+            for c in value.split()
+            if c in _CLASSES.get(tag, ()) or (tag == "code" and _LANGUAGE_CLASS.fullmatch(c))
+        ]
+        return " ".join(kept) or None
+    if name == "href":
+        return value if _safe_url(value) else None
+    if name == "align":
+        return value if value in _ALIGN else None
+    if name == "start":
+        return value if value.isdigit() and len(value) < 10 else None
+    if name == "open":
+        return ""
+    return value
+
+
+class _Reserialise(html.parser.HTMLParser):
+    """Clean HTML written again so that a Markdown pass over it changes nothing.
+
+    One line, every allowed tag and attribute as it was (anything else left out, keeping its
+    text), every Markdown character of a text or an attribute value an entity: Python-Markdown
+    sets the tags aside as raw HTML and finds no syntax between them.
+    """
+
+    def __init__(self, tags: frozenset[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags = tags
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.tags:
+            return
+        kept = {}
+        for name, value in attrs:
+            cleaned = _attribute(tag, name, value)
+            if cleaned is not None and name not in kept:
+                kept[name] = cleaned
+        if tag == "a":
+            kept["rel"] = "noopener noreferrer"
+        shown = "".join(
+            f" {name}" if name == "open" else f' {name}="{_entities(value)}"'
+            for name, value in kept.items()
         )
-        return lead + (target if _SAFE_SCHEME.match(target) else "#")
+        self.out.append(f"<{tag}{shown}>")
 
-    return _LINK_TARGET.sub(fix, part)
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in self.tags and tag not in _VOID_TAGS:
+            self.out.append(f"</{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.tags and tag not in _VOID_TAGS:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(_entities(data))
 
 
-def _escape_text(part: str) -> str:
-    """Markdown text as text: HTML shown, no attribute lists (`{: onclick=...}`), safe links."""
-    escaped = html.escape(part, quote=False).replace("{", "&#123;").replace("}", "&#125;")
-    return _safe_links(escaped)
+class _NoRawHtml(Extension):  # type: ignore[misc]  # Extension is untyped
+    """Raw HTML in a description is text, as it always was here: `<name>` stays visible."""
+
+    def extendMarkdown(self, md: markdown_lib.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
+_LOCAL = threading.local()
+
+
+def _to_html(source: str, tags: frozenset[str]) -> str:
+    """Description Markdown as clean HTML on one line, as `_Reserialise` writes it."""
+    renderer: markdown_lib.Markdown | None = getattr(_LOCAL, "markdown", None)
+    if renderer is None:
+        renderer = markdown_lib.Markdown(
+            extensions=[*_MD_EXTENSIONS, _NoRawHtml()],
+            extension_configs=_MD_CONFIG,
+            output_format="html",
+        )
+        _LOCAL.markdown = renderer
+    rendered = renderer.reset().convert(source)
+    cleaned = nh3.clean(
+        rendered,
+        tags=set(tags),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items() if tag in tags},
+        url_schemes=set(_URL_SCHEMES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    writer = _Reserialise(tags)
+    writer.feed(cleaned)
+    writer.close()
+    return "".join(writer.out).strip()
+
+
+def _source(value: Any) -> str:
+    """Input text without control characters, and no line pymdownx.snippets would obey."""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return _SNIPPET.sub(r"\1&lt;", _CONTROL.sub("", text))
 
 
 def markdown(value: Any) -> str:
-    """A description as Markdown block content: formatting kept, raw HTML shown as text."""
+    """A description as block content: Markdown rendered, sanitised, in a `<div>` on one line.
+
+    The line is raw HTML MkDocs passes through (or, indented in an admonition, a paragraph whose
+    text holds nothing Markdown reads): no `markdown` attribute, no Markdown syntax left.
+    """
     if not value:
         return ""
-    text = str(value).strip().replace("\r", "")
-    return _outside_code(text, _escape_text)
+    shown = _to_html(_source(value).strip(), _BLOCK_TAGS)
+    return f"<div>{shown}</div>" if shown else ""
 
 
 def inline_markdown(value: Any) -> str:
-    """A description squeezed into one table cell: Markdown kept, no HTML, no breaking `|`."""
+    """A description in one table cell: inline Markdown rendered and sanitised, one line, no `|`.
+
+    Block syntax (lists, headings, quotes, code blocks) is not read: the text is squeezed onto
+    one line and a leading block marker escaped; only inline tags are kept.
+    """
     if not value:
         return ""
-    text = " ".join(str(value).split())
-    return _outside_code(text, lambda part: _escape_text(part).replace("|", "&#124;"))
+    text = " ".join(_source(value).split())
+    if _LEADING_BLOCK.match(text):
+        text = "\\" + text if text[0] in "#>+*-`!" else "&#" + str(ord(text[0])) + ";" + text[1:]
+    return _to_html(text, _INLINE_TAGS)
 
 
 def first_sentence(value: Any, limit: int = 160) -> str:

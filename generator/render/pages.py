@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
+
+import yaml
 
 from ..analysis.promotion import ordered_environments
 from ..model import Model, Schema, Severity, Template
@@ -24,6 +27,52 @@ from .feed import render_feed
 from .jinja import make_environment, relative
 
 WHATS_NEW = 5
+
+_ENTITY_START = re.compile(r"&(?=[A-Za-z0-9#])")  # where a browser would read a character reference
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_ESCAPED = re.compile(r"[&<>\\]")  # in a heading, a sign that the `text` filter escaped it
+
+
+def html_title(value: object) -> str:
+    """A title or site name made safe for how MkDocs and Material print it: as HTML, unescaped,
+    into `<title>`, the header, the nav and attribute values (`aria-label="..."`).
+
+    `<`, `>`, quotes and an `&` that would start a character reference become entities, so the
+    browser shows the very text given and nothing runs; a lone `&` (`Orders & Checkout`) stays,
+    which also reads right where a theme escapes the value once more (`title="{{ x | e }}"`).
+    Whitespace is collapsed to single spaces; control characters are dropped."""
+    shown = " ".join(_NOT_TEXT.sub(" ", str(value)).split())
+    shown = _ENTITY_START.sub("&amp;", shown)
+    for char, entity in (("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        shown = shown.replace(char, entity)
+    return shown
+
+
+def front_matter_title(page: str, title: object) -> str:
+    """The page with `title:` (made safe by `html_title`) added to its front matter, or to a
+    new one. MkDocs then takes this, not the first heading, as the page's title: Material prints
+    a heading's title through `striptags`, which decodes the entities that kept it harmless."""
+    line = yaml.safe_dump(
+        {"title": html_title(title)}, allow_unicode=True, width=1_000_000, sort_keys=False
+    )
+    if page.startswith("---\n"):
+        end = page.find("\n---\n", 3)
+        if end == -1:
+            raise ValueError("a page's front matter is not closed by ---")
+        existing = yaml.safe_load(page[4:end]) or {}
+        if "title" in existing:
+            raise ValueError("a template sets its own title: pass title= to _Site.add instead")
+        return "---\n" + line + page[4:]
+    return "---\n" + line + "---\n" + page
+
+
+def _heading(page: str, path: str) -> str:
+    """The text of a page's first `# ` heading, when the template wrote it itself."""
+    found = re.search(r"^# (.*)$", page, flags=re.MULTILINE)
+    if found is None or _ESCAPED.search(found.group(1)):
+        # an escaped heading came from the inputs: its title must come from the raw value
+        raise ValueError(f"{path}: pass the page's title to _Site.add(title=...)")
+    return found.group(1).strip()
 
 
 def _usage(template: Template) -> Any:
@@ -72,12 +121,18 @@ class _Site:
             for d in s["deployments"]
         }
 
-    def add(self, path: str, layout: str, **context: Any) -> None:
+    def add(self, path: str, layout: str, title: str | None = None, **context: Any) -> None:
+        """Render a page, with an explicit front-matter title: `title`, the raw value its first
+        heading shows (a name from the inputs), else the heading the template wrote itself."""
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
-        self.pages[path] = self.env.get_template(layout).render(
+        page = self.env.get_template(layout).render(
             link=link, paths=paths, model=self.model, catalog=self.catalog, page=path,
             services=self.services, defined=self.defined, env_order=ordered_environments(self.model), **context,
         )  # fmt: skip
+        shown = _heading(page, path) if title is None else title
+        if not html_title(shown):  # a blank name: the page's file name rather than no title
+            shown = posixpath.splitext(posixpath.basename(path))[0]
+        self.pages[path] = front_matter_title(page, shown)
 
 
 def _schema_context(schema: Schema, notes: dict[str, Any]) -> dict[str, Any]:
@@ -98,12 +153,16 @@ def _summary(body: str) -> str:
 def render_pages(model: Model) -> dict[str, str]:
     """Every page of the site by path, plus `catalog.json`."""
     site = _Site(model)
-    site.add(paths.HOME, "home.md.j2", whats_new=model.announcements[:WHATS_NEW])
+    # the home page's H1 is the config's title, which is also the site name every page shows
+    site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW])
     site.add(paths.REFERENCE, "reference_index.md.j2")
     option_notes = notes_for_options(model)
     for schema in model.schemas:
         site.add(
-            paths.schema_page(schema.id), "schema.md.j2", **_schema_context(schema, option_notes)
+            paths.schema_page(schema.id),
+            "schema.md.j2",
+            title=schema.title,
+            **_schema_context(schema, option_notes),
         )
     site.add(paths.TEMPLATES, "templates_index.md.j2")
     template_notes = notes_for_templates(model)
@@ -111,6 +170,7 @@ def render_pages(model: Model) -> dict[str, str]:
         site.add(
             paths.template_page(template.id),
             "template.md.j2",
+            title=template.id,
             template=template,
             usage=_usage(template),
             notes=template_notes.get(template.id, []),
@@ -118,13 +178,20 @@ def render_pages(model: Model) -> dict[str, str]:
     site.add(paths.CATALOG, "catalog_index.md.j2")
     site.add(paths.SERVICES, "services_index.md.j2")
     for service in site.catalog["services"]:
-        site.add(paths.service_page(service["name"]), "service.md.j2", service=service)
+        site.add(
+            paths.service_page(service["name"]),
+            "service.md.j2",
+            title=service["name"],
+            service=service,
+        )
     site.add(paths.TEAMS, "teams_index.md.j2")
     for team in site.catalog["teams"]:
-        site.add(paths.team_page(team["id"]), "team.md.j2", team=team)
+        site.add(paths.team_page(team["id"]), "team.md.j2", title=team["name"], team=team)
     site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
     for env in model.environments:
-        site.add(paths.environment_page(env.name), "environment.md.j2", environment=env)
+        site.add(
+            paths.environment_page(env.name), "environment.md.j2", title=env.name, environment=env
+        )
     links = option_links(model)
     site.add(
         paths.CHANGELOG,
