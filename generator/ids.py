@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 _SUFFIXES = (".json", ".yaml", ".yml")
 _NOT_ANCHOR = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_PAGE_NAME = 120  # characters of a page's file name (most file systems allow 255 bytes)
 
 
 def schema_id(path: Path) -> str:
@@ -51,6 +53,9 @@ def page_name(text: str) -> str:
     name = "".join(out) or "~"
     if name.startswith("."):
         name = "~2e" + name[1:]
+    if len(name) > MAX_PAGE_NAME:  # file systems refuse long names: cut, and keep it unique
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        name = f"{name[: MAX_PAGE_NAME - 18]}~~{digest}"  # `~~` is never made by the encoding
     return name + "~" if name.lower() == "index" else name
 
 

@@ -234,3 +234,28 @@ def test_template_input_anchors_are_valid_ids(sample_model: Model) -> None:
     for item in inputs:
         assert ANCHOR.fullmatch(item.anchor), item.name
         assert item.anchor == f"input-{item.name}"
+
+
+def test_a_very_long_name_gets_a_short_page_name_of_its_own() -> None:
+    from generator.ids import MAX_PAGE_NAME, page_name
+
+    long_a, long_b = "a" * 300, "a" * 299 + "b"
+    assert len(page_name(long_a)) <= MAX_PAGE_NAME
+    assert page_name(long_a) != page_name(long_b)
+    assert page_name("payments-api") == "payments-api"
+
+
+def test_a_fragment_naming_an_unknown_template_links_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "changes" / "x.md", """
+        ---
+        title: Something
+        type: feature
+        date: 2026-01-01
+        templates: [no-such-template]
+        ---
+        Words.
+        """)  # fmt: skip
+    config = make_config(tmp_path, announcements="changes")
+    page = generate(load_config(config), None)["changelog/index.md"]
+    assert "`no-such-template`" in page
+    assert "templates/no-such-template.md" not in page

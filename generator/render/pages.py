@@ -115,6 +115,8 @@ class _Site:
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
         self.services = {s["name"] for s in self.catalog["services"]}  # those with a page
+        self.template_ids = {t.id for t in model.templates}
+        self.env_order = ordered_environments(model)
         self.defined = {  # where each deployment's version is set: (service, environment) ->
             (s["name"], d["environment"]): d["defined_in"]
             for s in self.catalog["services"]
@@ -127,7 +129,8 @@ class _Site:
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
         page = self.env.get_template(layout).render(
             link=link, paths=paths, model=self.model, catalog=self.catalog, page=path,
-            services=self.services, defined=self.defined, env_order=ordered_environments(self.model), **context,
+            services=self.services, defined=self.defined, template_ids=self.template_ids,
+            env_order=self.env_order, **context,
         )  # fmt: skip
         shown = _heading(page, path) if title is None else title
         if not html_title(shown):  # a blank name: the page's file name rather than no title
