@@ -645,3 +645,34 @@ def test_corpus_repos_with_history_build_strict_and_check_agrees(tmp_path: Path,
         if fail_on == "never":
             assert built.exit_code == 0, built.stderr
             assert (tmp_path / "site-never" / "catalog" / "index.html").is_file()
+
+
+ROOT_REPLACE = """
+    resources: [web.yaml]
+    patches:
+      - target: {kind: StatefulSet}
+        patch: '[{"op": "replace", "path": "", "value": 5}]'
+    """
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_odd_patches_and_followed_folders_never_end_in_a_traceback(
+    tmp_path: Path, renderer: str
+) -> None:
+    write(tmp_path / "one/kustomization.yaml", ROOT_REPLACE)
+    write(tmp_path / "one/web.yaml", TRICKY["base/worker.yaml"])
+    write(tmp_path / "two/clusters/prod/apps.yaml", """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: apps, namespace: flux-system}
+        spec: {path: ./apps, sourceRef: {kind: GitRepository, name: flux-system}}
+        """)  # fmt: skip
+    write(tmp_path / "two/apps/list.yaml", "- not\n- an object\n")
+    write(tmp_path / "two/apps/web.yaml", TRICKY["base/worker.yaml"])
+    config = make_config(tmp_path, kustomize=renderer, environments=[
+        {"name": "one", "repo": "one"}, {"name": "two", "repo": "two", "path": "clusters/prod"},
+    ])  # fmt: skip
+    document = read(config)
+    [worker] = document["services"]
+    assert [d["environment"] for d in worker["deployments"]] == ["one", "two"]
+    assert worker["deployments"][0]["replicas"] == 2  # a root replaced whole is ignored

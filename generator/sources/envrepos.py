@@ -144,8 +144,11 @@ def _read_documents(ctx: _Context, name: str) -> list[Document]:
     try:
         text = ctx.view.read(name, MAX_FILE_BYTES).decode("utf-8")
     except (RepoError, OSError, UnicodeDecodeError) as error:
-        ctx.findings.append(
-            Finding("envrepo/unreadable-file", Severity.WARNING, shown, None, str(error))
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        ctx.findings.append(  # an OSError's own text names the machine's path: not shown
+            Finding(
+                "envrepo/unreadable-file", Severity.WARNING, shown, None, f"cannot read: {reason}"
+            )
         )
         return []
     if _is_helm_template(name, text):
@@ -419,6 +422,7 @@ def _transformed(
                  [o.origin_name or str(as_dict(o.document.data.get("metadata")).get("name") or "")],
                  o.set_at)
         for o in objects
+        if isinstance(o.document.data, dict)  # a list or a scalar is no object
     ]  # fmt: skip
     spec = Document(
         follow.spec, _relative(ctx, shown), follow.document.start_line, dict(follow.lines)

@@ -365,7 +365,9 @@ class BuiltinRenderer:
                 for obj in targets(objects, target):
                     try:
                         before = images_of(obj.data)
-                        obj.data = json_patch(obj.data, as_list(patch))
+                        patched = json_patch(obj.data, as_list(patch))
+                        if isinstance(patched, dict):  # kustomize ignores a root replaced whole
+                            obj.data = patched
                         self._mark(obj, before)
                     except PatchError as error:
                         self._gap(name, line, f"JSON patch on {obj.kind} {obj.name}: {error}", True)
@@ -397,7 +399,12 @@ class BuiltinRenderer:
         kept = []
         for obj in objects:
             if obj in selected:
-                merged = strategic_merge(obj.data, body, obj.kind in BUILTIN_KINDS)
+                try:
+                    merged = strategic_merge(obj.data, body, obj.kind in BUILTIN_KINDS)
+                except PatchError as error:
+                    self._gap(name, line, f"patch on {obj.kind} {obj.name}: {error}")
+                    kept.append(obj)
+                    continue
                 if merged is None:
                     continue  # `$patch: delete` removes the object
                 before = images_of(obj.data)
@@ -513,8 +520,8 @@ def _mapping(parent: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def images_of(data: dict[str, Any]) -> list[Any]:
-    return [c.get("image") for c in _containers(data)]
+def images_of(data: Any) -> list[Any]:
+    return [c.get("image") for c in _containers(data)] if isinstance(data, dict) else []
 
 
 _POD_AT = {
