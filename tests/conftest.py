@@ -3,6 +3,7 @@ repos with their own identity, tarballs, and the command line run in and out of 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import html.parser
@@ -261,6 +262,13 @@ def served_site(built_sample_site: tuple[subprocess.CompletedProcess[str], Path]
     """The built sample site on a local HTTP server; yields its base URL."""
     done, site = built_sample_site
     assert done.returncode == 0, done.stderr
+    with serve_folder(site) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_folder(site: Path) -> Iterator[str]:
+    """A folder on a local HTTP server on 127.0.0.1; yields its base URL."""
     handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

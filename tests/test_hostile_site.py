@@ -16,14 +16,10 @@ so a field added later cannot be missed.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
-import http.server
 import json
 import re
 import subprocess
-import threading
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,10 +31,10 @@ from conftest import (
     CHROMIUM_ARGS,
     GIT_IDENTITY,
     NEXUS,
-    QuietHandler,
     git_init,
     invoke,
     make_config,
+    serve_folder,
     tarball,
     write,
 )
@@ -623,20 +619,6 @@ def test_every_text_field_of_the_model_has_a_hostile_case(hostile_root: Path) ->
 # --- the built site in a browser ---------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _serve(site: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 CHECK = """() => {
   const on = [...document.querySelectorAll('*')].filter(e =>
     [...e.attributes].some(a => a.name.toLowerCase().startsWith('on')));
@@ -672,7 +654,7 @@ def test_nothing_from_a_hostile_site_runs_in_a_browser(
     assert "control/index.html" in pages, pages
     assert len(pages) > 15, pages
     problems: dict[str, Any] = {}
-    with _serve(site) as base, sync_playwright() as p:
+    with serve_folder(site) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context()

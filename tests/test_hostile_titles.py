@@ -8,25 +8,20 @@ the payload must show as text. A control page proves scripts do run in that setu
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import json
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import (
     CHROMIUM_ARGS,
-    QuietHandler,
     deployment_yaml,
     git_commit,
     git_init,
     invoke,
     make_config,
+    serve_folder,
     write,
 )
 
@@ -99,20 +94,6 @@ def _hostile_site(root: Path, own_mkdocs: bool) -> Path:
     return config
 
 
-@contextlib.contextmanager
-def _serve(site: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("own_mkdocs", [False, True], ids=["default-mkdocs-yml", "own-mkdocs-yml"])
 def test_hostile_titles_do_not_run_in_a_browser(
@@ -136,7 +117,7 @@ def test_hostile_titles_do_not_run_in_a_browser(
     assert services, pages
     titled |= set(services)
     site_name = "Own " + PAYLOAD if own_mkdocs else "Pipeline " + PAYLOAD
-    with _serve(site) as base, sync_playwright() as p:
+    with serve_folder(site) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
