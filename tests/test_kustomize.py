@@ -428,6 +428,26 @@ def test_a_failing_overlay_is_marked_not_rendered_with_kubectls_message(tmp_path
     assert "Not rendered by kustomize" in pages["catalog/environments/prod.md"]
 
 
+@needs_kubectl
+def test_kubectls_message_on_several_lines_reaches_the_finding_whole(tmp_path: Path) -> None:
+    # a Helm chart without --enable-helm: klog writes `err=<`, the message indented, then `>`
+    write(tmp_path / "repo/envs/prod/kustomization.yaml", """
+        resources: [web.yaml]
+        helmCharts:
+          - name: some-chart
+            repo: https://charts.example/
+        """)  # fmt: skip
+    write(tmp_path / "repo/envs/prod/web.yaml", TRICKY["base/worker.yaml"])
+    config = make_config(
+        tmp_path, environments=[{"name": "prod", "repo": "repo", "path": "envs/prod"}]
+    )
+    [failed] = [
+        f for f in collect(load_config(config)).findings if f.rule == "envrepo/kustomize-failed"
+    ]
+    assert "some-chart" in failed.message and "--enable-helm" in failed.message, failed.message
+    assert str(tmp_path) not in failed.message
+
+
 def test_a_configured_kustomize_may_not_enable_helm_or_plugins(tmp_path: Path) -> None:
     write(tmp_path / "repo/kustomization.yaml", "resources: [web.yaml]\n")
     write(tmp_path / "repo/web.yaml", TRICKY["base/worker.yaml"])

@@ -96,9 +96,15 @@ def _environment() -> dict[str, str]:
 
 def _clean(message: str, *places: Path) -> str:
     """kustomize's message without log prefixes or this machine's paths."""
-    text = message.strip().splitlines()[-1] if message.strip() else "kustomize failed"
+    lines = message.strip().splitlines()
+    text = lines[-1] if lines else "kustomize failed"
     match = re.search(r'err="(.*)"\s*$', text)
     text = match[1].replace('\\"', '"') if match else text
+    if text.strip() == ">":  # klog's multi-line form: `err=<`, indented lines, then `>`
+        start = max(
+            (n for n, line in enumerate(lines) if line.rstrip().endswith("err=<")), default=-1
+        )
+        text = " ".join(line.strip() for line in lines[start + 1 : -1]) or "kustomize failed"
     for place in sorted({str(p) for p in places}, key=len, reverse=True):
         text = text.replace(place + "/", "").replace(place, ".")
     return text[:2000]
