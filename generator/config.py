@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 
+from .limits import Limits
 from .rules import RULES
 from .sources.gitrepo import RepoError, git, is_url, open_repo
 from .yamlload import Document, load_file
@@ -87,6 +88,8 @@ class Config:
     templates: tuple[Path, ...] = ()
     environments: tuple[EnvironmentConfig, ...] = ()
     mirrors: tuple[tuple[str, Path], ...] = ()
+    allow: tuple[str, ...] = ()  # more URL prefixes bundles may come from (`bundles.allow`)
+    limits: Limits = field(default_factory=Limits)
     bundle_cache: Path | None = None
     owners: Path | None = None
     owner_labels: tuple[str, ...] = DEFAULT_OWNER_LABELS
@@ -452,6 +455,8 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         mirrors=tuple(
             (prefix, root / folder) for prefix, folder in bundles.get("mirrors", {}).items()
         ),
+        allow=tuple(bundles.get("allow", ())),
+        limits=Limits.from_config(data.get("limits", {})),
         bundle_cache=resolve(bundles.get("cache")) or cache / "bundles",
         owners=resolve(data.get("owners")),
         owner_labels=tuple(data.get("owner_labels", DEFAULT_OWNER_LABELS)),
