@@ -14,11 +14,13 @@ import click
 from .analysis.links import DeadLink, dead_links
 from .analysis.promotion import Step, from_upstreams, promotion
 from .analysis.schemadiff import schema_diff
+from .analysis.versions import version_limit
 from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
 from .findings import apply_policy, fails
 from .generate import generate, write_pages
 from .ids import schema_id
+from .limits import Limits, cut
 from .model import Finding, Model, Severity
 from .render.catalog import catalog_document, history, source_repositories
 from .report import REPORTERS, clean, text_report, use_colour
@@ -186,7 +188,7 @@ def service_history(model: Model, service: str) -> list[dict[str, Any]]:
     return [c for c in history(model, source_repositories(model)) if c["service"] == service]
 
 
-def _catalog_table(document: dict[str, Any], env: str | None) -> str:
+def _catalog_table(document: dict[str, Any], env: str | None, limits: Limits) -> str:
     envs = [e["name"] for e in document["environments"] if env is None or e["name"] == env]
     rows = [["SERVICE", "OWNER", *[e.upper() for e in envs]]]
     unreadable = {e["name"] for e in document["environments"] if e["status"] == "unreadable"}
@@ -194,14 +196,18 @@ def _catalog_table(document: dict[str, Any], env: str | None) -> str:
         cells = {d["environment"]: d for d in service["deployments"]}
         if env is not None and env not in cells:
             continue
-        row = [service["name"], service["owner"] or service["declared_owner"] or "-"]
+        owner = service["owner"] or service["declared_owner"] or "-"
+        row = [cut(service["name"], limits.name_chars), cut(owner, limits.name_chars)]
         for name in envs:
             cell = cells.get(name)
             mark = {"pending": " <", "skipped": " !"}.get(cell["drift"], "") if cell else ""
             if cell and cell["problem"]:
                 mark += " ?"
             absent = "unreadable" if name in unreadable else "-"
-            row.append(f"{cell['version'] or '?'}{mark}" if cell else absent)
+            version = (
+                cut(cell["version"], limits.version_chars) if cell and cell["version"] else "?"
+            )
+            row.append(f"{version}{mark}" if cell else absent)
         rows.append(row)
     if env is not None and env in unreadable:
         rows.append(["(unreadable)", "-", "unreadable"])
@@ -231,7 +237,7 @@ def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        click.echo(_catalog_table(document, env), nl=False)
+        click.echo(_catalog_table(document, env, model.limits), nl=False)
     _summary(model)
 
 
@@ -289,9 +295,11 @@ def history_command(
         click.echo(f"no change of {service} found", err=True)
     else:
         rows = [["DATE", "ENV", "FROM", "TO", "AUTHOR", "COMMIT", "MERGE REQUEST"]]
+        chars = model.limits.version_chars
         for c in changes:
             rows.append([
-                c["date"][:10], c["environment"], c["from"] or "-", c["to"] or "(removed)",
+                c["date"][:10], c["environment"], cut(c["from"] or "-", chars),
+                cut(c["to"] or "(removed)", chars),
                 c["author"][:20], c["commit"][:8], c["merge_request"] or "",
             ])  # fmt: skip
         click.echo(_table(rows), nl=False)
@@ -305,11 +313,16 @@ def _steps_json(steps: list[Step]) -> list[dict[str, str | None]]:
     ]
 
 
-def _steps_table(from_env: str, to_env: str, steps: list[Step]) -> str:
+def _steps_table(from_env: str, to_env: str, steps: list[Step], limits: Limits) -> str:
     if not steps:
         return f"{to_env} already runs what {from_env} runs\n"
     rows = [["SERVICE", "CHANGE", to_env.upper() + " NOW", "AFTER"]]
-    rows += [[s.service, s.action, s.current or "-", s.promoted or "-"] for s in steps]
+    name, version = limits.name_chars, limits.version_chars
+    rows += [
+        [cut(s.service, name), s.action, cut(s.current or "-", version),
+         cut(s.promoted or "-", version)]
+        for s in steps
+    ]  # fmt: skip
     return _table(rows)
 
 
@@ -332,11 +345,12 @@ def diff_command(config_path: str, from_env: str, to_env: str | None, fmt: str) 
         return
     _known_env(config, to_env)
     model = collect(config)
-    steps = promotion(model, from_env, to_env, first_seen(model))
+    with version_limit(model.limits.version_chars):
+        steps = promotion(model, from_env, to_env, first_seen(model))
     if fmt == "json":
         click.echo(json.dumps(_steps_json(steps), indent=2))
     else:
-        click.echo(_steps_table(from_env, to_env, steps), nl=False)
+        click.echo(_steps_table(from_env, to_env, steps, model.limits), nl=False)
     _summary(model)
 
 
@@ -350,7 +364,8 @@ def _diff_upstreams(config: Config, env: str, fmt: str) -> None:
         click.echo(said, err=fmt == "json")
         return
     model = collect(config)
-    compared = from_upstreams(model, env, first_seen(model))
+    with version_limit(model.limits.version_chars):
+        compared = from_upstreams(model, env, first_seen(model))
     if fmt == "json":
         click.echo(json.dumps([
             {"from": upstream, "to": env, "changes": _steps_json(steps)} for upstream, steps in compared
@@ -362,7 +377,7 @@ def _diff_upstreams(config: Config, env: str, fmt: str) -> None:
             title = f"{upstream} -> {env}"
             if status.get(upstream):
                 title += f" ({upstream} is {status[upstream]}: what it runs is not known)"
-            tables.append(f"{title}\n{_steps_table(upstream, env, steps)}")
+            tables.append(f"{title}\n{_steps_table(upstream, env, steps, model.limits)}")
         click.echo("\n".join(tables), nl=False)
     _summary(model)
 
@@ -479,9 +494,11 @@ def _validator_for(schema_ref: str, config_path: str) -> tuple[Validator, str]:
             click.echo(f"{schema_ref} is not a schema that can be read", err=True)
             sys.exit(2)
         return validator, schema_id(path)
-    folder = _config(config_path).schemas if Path(config_path).is_file() else None
-    loaded, schemas, _ = read_schema_folder(folder, lambda p: p.name)
-    validator = make_validator(loaded, schemas)
+    config = _config(config_path) if Path(config_path).is_file() else None
+    limits = config.limits if config else None
+    folder = config.schemas if config else None
+    loaded, schemas, _ = read_schema_folder(folder, lambda p: p.name, limits=limits)
+    validator = make_validator(loaded, schemas, limits)
     if not validator.known(schema_ref):
         known = ", ".join(sorted(validator.loaded)) or "none"
         click.echo(f"unknown schema {schema_ref!r}; known: {known}", err=True)

@@ -6,11 +6,12 @@ import dataclasses
 import glob
 from pathlib import Path
 
+from .analysis.bounds import cut_findings, team_lines
 from .analysis.changelog import reference_findings, release_diffs, unannounced_findings
 from .analysis.drift import drift
 from .analysis.identity import history_as_cataloged
 from .analysis.owners import owner_findings
-from .analysis.versions import instant
+from .analysis.versions import instant, version_limit
 from .config import Config
 from .findings import apply_policy
 from .model import Environment, Finding, Model, Severity
@@ -91,6 +92,11 @@ def first_seen(model: Model) -> dict[str, str]:
 
 def collect(config: Config) -> Model:
     """Run every reader and analysis; return the model, findings sorted and policy applied."""
+    with version_limit(config.limits.version_chars):  # how long a version is still semver
+        return _collect(config)
+
+
+def _collect(config: Config) -> Model:
     findings: list[Finding] = []
     try:
         prepare_sample(config)
@@ -105,9 +111,11 @@ def collect(config: Config) -> Model:
             )
         )
     findings += _missing_folders(config)
-    loaded, schemas, found = read_schema_folder(config.schemas, config.display)
+    loaded, schemas, found = read_schema_folder(
+        config.schemas, config.display, limits=config.limits
+    )
     findings += found
-    validator = make_validator(loaded, schemas)
+    validator = make_validator(loaded, schemas, config.limits)
     templates, found = read_templates(config.templates, config.display)
     findings += found
     owners, found = read_owners(config.owners, config.display(config.owners or ""))
@@ -132,6 +140,7 @@ def collect(config: Config) -> Model:
         announcements=tuple(announcements),
         releases=tuple(releases),
         guides=read_guides(config),
+        limits=config.limits,
     )
     model = dataclasses.replace(model, schema_changes=release_diffs(model))
     findings += reference_findings(model)
@@ -139,4 +148,6 @@ def collect(config: Config) -> Model:
     states, found = drift(model, first_seen(model))
     findings += found
     findings += owner_findings(model, config.owners is not None)
+    owners_file = config.display(config.owners or "")
+    findings += cut_findings(model, owners_file, lambda: team_lines(config.owners, owners_file))
     return dataclasses.replace(model, drift=states, findings=tuple(apply_policy(findings, config)))

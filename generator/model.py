@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .limits import Limits
+
 
 class Severity(StrEnum):
     """How bad a finding is; ordered info < warning < error."""
@@ -316,3 +318,4 @@ class Model:
     schema_changes: tuple[ReleaseDiff, ...] = ()  # oldest first; the last one ends at the work tree
     drift: tuple[tuple[str, str, str], ...] = ()  # (service, environment, "pending" | "skipped")
     findings: tuple[Finding, ...] = field(default=())
+    limits: Limits = field(default_factory=Limits)  # the config's bounds: how pages cut values

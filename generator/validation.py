@@ -5,18 +5,27 @@ files `validate:` maps) and `validate` (any file, in any repo's CI)."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import referencing
 
 from .ids import schema_id
+from .limits import Limits
 from .model import Finding, Option, Schema, Severity
-from .sources.schemas import LoadedSchema, build_registry, load_schemas, read_schema
+from .sources.schemas import (
+    LoadedSchema,
+    bounded_errors,
+    build_registry,
+    load_schemas,
+    pattern_search,
+    read_schema,
+    validation_hazard,
+    validation_steps,
+    validator_class,
+)
 from .yamlload import Document, YamlPath, as_dict, load_data_file
 
 FORMATS = ("environment", "bundle")  # the pipeline's own formats, built in unless overridden
@@ -74,6 +83,17 @@ class Validator:
     schemas: dict[str, Schema]
     registry: referencing.Registry[Any]
     trees: dict[str, _Node] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    hazards: dict[str, Finding | None] = field(default_factory=dict)
+
+    def _hazard(self, schema_id: str) -> Finding | None:
+        """Why validation against a schema would not end (reported where the schema is read)."""
+        if schema_id not in self.hazards:
+            loaded = self.loaded[schema_id]
+            resolver = self.registry.resolver(base_uri=loaded.uri)
+            steps = validation_steps(self.limits)
+            self.hazards[schema_id] = validation_hazard(loaded, resolver, steps)
+        return self.hazards[schema_id]
 
     def _tree(self, schema_id: str) -> _Node:
         if schema_id not in self.trees:
@@ -87,14 +107,30 @@ class Validator:
         """Findings for one document: invalid values, unknown and deprecated options."""
         loaded = self.loaded[schema_id]
         data = loaded.document.data
-        try:
-            cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
-            errors = list(cls(data, registry=self.registry).iter_errors(document.data))
-        except Exception as problem:  # a broken schema is reported where it is read
-            return [Finding("config/invalid", Severity.ERROR, document.file, document.start_line,
-                            f"cannot check against schema {schema_id}: {problem}")]  # fmt: skip
         label = f"{what} " if what else ""
         findings: list[Finding] = []
+        steps = validation_steps(self.limits)
+        errors: list[Any] = []
+        if self._hazard(schema_id) is not None:
+            findings.append(Finding(
+                "limits/too-many", Severity.WARNING, document.file, document.start_line,
+                f"{label}not validated: validation against schema {schema_id} would not end "
+                "(see the schema's finding)", "fix the schema",
+            ))  # fmt: skip
+        else:
+            try:
+                validator = validator_class(data)(data, registry=self.registry)
+                errors, complete = bounded_errors(validator, document.data, steps)
+            except Exception as problem:  # a broken schema is reported where it is read
+                return [Finding("config/invalid", Severity.ERROR, document.file, document.start_line,
+                                f"cannot check against schema {schema_id}: {problem}")]  # fmt: skip
+            if not complete:
+                findings.append(Finding(
+                    "limits/too-many", Severity.WARNING, document.file, document.start_line,
+                    f"{label}validation against schema {schema_id} took more than {steps} steps "
+                    "(50 x limits.options): the rest is not checked",
+                    "simplify the schema, or raise `limits.options` in the config",
+                ))  # fmt: skip
         unknown: set[YamlPath] = set()
         for error in errors:
             path = tuple(error.absolute_path)
@@ -132,10 +168,7 @@ class Validator:
 
 
 def _matches(pattern: str, key: str) -> bool:
-    try:
-        return re.search(pattern, key) is not None
-    except re.error:
-        return False
+    return pattern_search(pattern, key)  # RE2 where it accepts the pattern: no backtracking
 
 
 def _node_at(root: _Node, path: YamlPath) -> _Node | None:
@@ -185,7 +218,9 @@ def _builtin(name: str) -> Path:
     return Path(str(resources.files("generator"))) / "formats" / f"{name}.schema.json"
 
 
-def make_validator(loaded: list[LoadedSchema], schemas: list[Schema]) -> Validator:
+def make_validator(
+    loaded: list[LoadedSchema], schemas: list[Schema], limits: Limits | None = None
+) -> Validator:
     """A validator over the pipeline's schemas, with the built-in formats they do not replace."""
     by_id = {item.id: item for item in loaded}
     flat = {schema.id: schema for schema in schemas}
@@ -197,8 +232,8 @@ def make_validator(loaded: list[LoadedSchema], schemas: list[Schema]) -> Validat
     registry = build_registry([*loaded, *extra])
     for item in extra:
         by_id[item.id] = item
-        flat[item.id], _ = read_schema(item, registry)
-    return Validator(by_id, flat, registry)
+        flat[item.id], _ = read_schema(item, registry, limits=limits)
+    return Validator(by_id, flat, registry, limits=limits or Limits())
 
 
 def builtin_format(name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ errors, and a parse error becomes a finding with its line.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -14,16 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 import yaml
 
 from .model import Finding, Severity
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_INT_BITS = 4_000  # under Python's limit on printing an int (4,300 digits)
 MAX_NODES = 2_000_000  # nodes built in one document
 MAX_ALIAS_VISITS = 100_000  # nodes built again through aliases: stops "billion laughs" documents
 MAX_DEPTH = 200  # mappings and lists inside each other: deeper is an attack, not a config
 
 YamlPath = tuple[str | int, ...]
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a pattern RE2 refuses is the caller's finding, not a log line
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_BUILDER = yaml.SafeLoader("")
@@ -133,11 +138,13 @@ class _Builder:
         if tag.startswith("tag:yaml.org,2002:") and tag != "tag:yaml.org,2002:str":
             try:
                 value = _SCALAR_BUILDER.construct_object(node, deep=True)
-            except (yaml.YAMLError, ValueError, OverflowError):
+            except (yaml.YAMLError, ValueError, OverflowError, IndexError):  # `!!float ""`
                 value = node.value
             finally:  # the builder remembers what it made: forget it, or it grows forever
                 _SCALAR_BUILDER.constructed_objects.clear()
                 _SCALAR_BUILDER.recursive_objects.clear()
+            if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+                value = node.value  # a number too long to print (`0x` and 5,000 digits): its text
             if not isinstance(value, str):
                 self.texts[path] = node.value
             if isinstance(value, bytes | bytearray):
@@ -211,7 +218,7 @@ def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> str:
                     "split the file",
                 )
             )
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff")  # read as without a BOM
     except (OSError, UnicodeDecodeError) as error:
         raise YamlError(
             Finding("yaml/unreadable", Severity.ERROR, display, None, f"cannot read: {error}")
@@ -319,6 +326,7 @@ def json_lines(text: str) -> dict[YamlPath, int]:
 
 def load_json(text: str, file: str) -> tuple[Document | None, list[Finding]]:
     """A JSON text as a Document whose lines are found only when first asked for."""
+    text = text.removeprefix("\ufeff")  # a byte order mark: json refuses it, editors write it
     try:
         data = json.loads(text)
     except ValueError as error:
@@ -348,3 +356,14 @@ def as_dict(value: Any) -> dict[str, Any]:
 def as_list(value: Any) -> list[Any]:
     """`value` if it is a list, else an empty one."""
     return value if isinstance(value, list) else []
+
+
+@functools.lru_cache(maxsize=1024)
+def input_regex(pattern: str) -> Any:
+    """A regex written in an input (a patch target, a schema's `pattern`), compiled by RE2: it
+    matches in time linear in the text, where Python's `re` can backtrack for ever (`(a+)+$`).
+    None when RE2 does not accept it (look-arounds, back-references, too big)."""
+    try:
+        return re2.compile(pattern, options=_RE2_OPTIONS)
+    except (re2.error, TypeError, ValueError):
+        return None

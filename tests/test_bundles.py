@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import io
 import json
+import re
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -13,12 +14,15 @@ from pathlib import Path
 
 import pytest
 from conftest import NEXUS, REPO, deployment_yaml, invoke, make_config, tarball, write
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.bundlepack import pack_bundle
 from generator.collect import collect
 from generator.config import load_config
+from generator.limits import Limits
 from generator.model import Severity
-from generator.sources.bundles import mirror_path, read_bundle, url_facts
+from generator.sources.bundles import _members, mirror_path, read_bundle, url_facts
 
 SOURCES = REPO / "examples" / "bundles"
 MIRROR = REPO / "examples" / "nexus"
@@ -295,7 +299,7 @@ def test_a_bundle_is_downloaded_verified_and_kept_in_the_cache(
     config_file = make_config(
         tmp_path,
         environments=[{"name": "dev", "repo": "envs/dev"}],
-        bundles={"cache": "bundle-cache"},
+        bundles={"cache": "bundle-cache", "allow": [base]},
     )
     model = collect(load_config(config_file))
     deployments = {d.service: d for d in model.environments[0].deployments}
@@ -314,3 +318,95 @@ def test_a_bundle_is_downloaded_verified_and_kept_in_the_cache(
     (served / "orders-3f9c2ab.tar.gz").unlink()
     again = collect(load_config(config_file))
     assert {d.service: d.version for d in again.environments[0].deployments}["orders"] == "3f9c2ab"
+
+
+# --- the bounded tar reader reads what tarfile reads --------------------------------------------
+
+OLD_VERSION_IN_NAME = re.compile(r"^(?P<service>.+?)-(?P<version>v?\d[\w.+-]*|[0-9a-f]{7,40})$")
+
+
+def _tarfile_members(data: bytes) -> dict[str, bytes]:
+    """Regular files as Python's tarfile reads them (trusted input only: it has no limits)."""
+    found = {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+        for info in tar:
+            extracted = tar.extractfile(info) if info.isfile() else None
+            if extracted is not None:
+                found[info.name] = extracted.read()
+    return found
+
+
+def _packed(fmt: int, mode: str, members: dict[str, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode=mode, format=fmt) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+LONG = "manifests/" + "/".join(["a-rather-long-folder-name"] * 6) + "/deployment.yaml"
+ODD = {
+    "bundle.yml": b"service: odd\n",
+    LONG: b"kind: Deployment\n" * 100,
+    "manifests/caf\u00e9-\u00fcml\u00e4ut.yaml": b"kind: ConfigMap\n",
+    "./manifests/empty.yaml": b"",
+    "manifests/exactly-512.bin": bytes(512),
+}
+
+
+@pytest.mark.parametrize("path", mirrored_tarballs(), ids=lambda p: p.name)
+def test_the_reader_reads_every_mirrored_tarball_as_tarfile_does(path: Path) -> None:
+    data = path.read_bytes()
+    members, findings = _members(data, URL, "environment.yml", 1)
+    assert findings == []
+    assert members == _tarfile_members(data)
+
+
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT])
+@pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2", "w:xz"])
+def test_the_reader_reads_long_names_in_every_format_and_compression(fmt: int, mode: str) -> None:
+    members = dict(ODD)
+    if fmt == tarfile.USTAR_FORMAT:  # ustar has no long names, only a 155-byte prefix; ASCII
+        members = {k: v for k, v in members.items() if k.isascii() and len(k) < 200}
+        members["manifests/" + "p" * 120 + "/" + "n" * 90 + ".yaml"] = b"kind: Service\n"
+    data = _packed(fmt, mode, members)
+    read, findings = _members(data, URL, "environment.yml", 1)
+    assert findings == []
+    expected = {k.removeprefix("./"): v for k, v in _tarfile_members(data).items()}
+    assert read == expected
+    assert set(read) == {k.removeprefix("./") for k in members}
+
+
+def test_a_member_over_the_member_limit_is_skipped_and_the_rest_is_read() -> None:
+    data = tarball({"big.yaml": bytes(5000), "bundle.yml": b"service: cart\n"})
+    members, findings = _members(data, URL, "environment.yml", 2, Limits(member_bytes=4096))
+    assert list(members) == ["bundle.yml"]
+    assert [(f.rule, f.line) for f in findings] == [("bundle/unsafe", 2)]
+    assert "'big.yaml' is 5000 bytes" in findings[0].message
+
+
+@given(st.text(alphabet="ab1f9v-.+_@ ", max_size=24))
+def test_the_version_guess_splits_a_name_as_the_old_expression_did(name: str) -> None:
+    old = OLD_VERSION_IN_NAME.match(name)
+    expected = {"service": old["service"], "version": old["version"]} if old else None
+    guessed = url_facts(f"https://files.test/b/{name}.tar.gz")
+    if expected is not None:
+        assert guessed == expected
+    else:
+        assert "version" not in guessed
+
+
+def test_a_mirror_prefix_matches_the_parsed_url_not_its_text(tmp_path: Path) -> None:
+    mirrors = (("https://nexus.example.com", tmp_path / "nexus"),)
+    assert mirror_path("https://nexus.example.com.evil.org/x.tar.gz", mirrors) is None
+    assert mirror_path("https://nexus.example.com@evil.org/x.tar.gz", mirrors) is None
+    assert mirror_path("https://NEXUS.example.com:443/b/x.tar.gz", mirrors) == (
+        tmp_path / "nexus" / "b" / "x.tar.gz"
+    )
+    other = (("s3://bucket/bundles/", tmp_path / "s3"),)  # no client requests it: by its text
+    assert (
+        mirror_path("s3://bucket/bundles/a/x.tar.gz?v=1", other)
+        == tmp_path / "s3" / "a" / "x.tar.gz"
+    )

@@ -969,7 +969,9 @@ def test_a_bundle_is_downloaded_once_then_read_from_the_cache(
     url, data = _served_bundle(bundle_server)
     write(tmp_path / "repo" / "environment.yml", f"name: prod\nbundles:\n  - {url}\n")
     config = make_config(
-        tmp_path, environments=[{"name": "prod", "repo": "repo"}], bundles={"cache": "bundles"}
+        tmp_path,
+        environments=[{"name": "prod", "repo": "repo"}],
+        bundles={"cache": "bundles", "allow": [bundle_server.url]},
     )
     assert read_catalog(config).deployments()["cart"]["version"] == "2.0.0"
     assert bundle_server.requests == ["/cart/2.0.0/cart-2.0.0.tar.gz"]
@@ -989,7 +991,9 @@ def test_a_downloaded_bundle_with_a_wrong_sha256_is_an_error_and_stays_marked(
         f"name: prod\nbundles:\n  - url: {url}\n    sha256: {pinned}\n",
     )
     config = make_config(
-        tmp_path, environments=[{"name": "prod", "repo": "repo"}], bundles={"cache": "bundles"}
+        tmp_path,
+        environments=[{"name": "prod", "repo": "repo"}],
+        bundles={"cache": "bundles", "allow": [bundle_server.url]},
     )
     for _ in range(2):  # downloaded, then from the cache: verified both times
         catalog = read_catalog(config)

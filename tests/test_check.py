@@ -39,7 +39,6 @@ from generator.config import load_config
 from generator.model import Finding, Severity
 from generator.report import github_report, text_report
 from generator.rules import RULES
-from generator.sources import bundles
 
 SARIF_SCHEMA = CORPUS / "formats" / "sarif" / "sarif-schema-2.1.0.json"
 CODEQUALITY_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
@@ -413,9 +412,7 @@ def test_a_manifest_that_is_not_text_is_an_unreadable_file(tmp_path: Path) -> No
     assert finding.file is not None and finding.file.endswith("manifests/blob.yaml")
 
 
-def test_a_bundle_over_the_size_limit_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bundle_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     url = f"{NEXUS}cart/2.0.0/cart-2.0.0.tar.gz"
     text = f"name: dev\nbundles:\n  - {url}\n"
     write(tmp_path / "envs" / "dev" / "environment.yml", text)
@@ -431,8 +428,8 @@ def test_a_bundle_over_the_size_limit_is_refused(
         tmp_path,
         environments=[{"name": "dev", "repo": "envs/dev"}],
         bundles={"mirrors": {NEXUS: "nexus/"}},
+        limits={"bundle_bytes": len(data) - 1},
     )
-    monkeypatch.setattr(bundles, "MAX_BUNDLE_BYTES", len(data) - 1)
     assert where(findings_of(config), "bundle/too-large") == [
         (Severity.ERROR, "dev:environment.yml", line_of(text, url))
     ]

@@ -6,8 +6,9 @@ title). Every field gets payloads that set `data-pwned` on `<html>` if they ever
 (`<img onerror>`, `<script>`, `<svg onload>`, `<details ontoggle>`), `</title>` breakers,
 attribute breakers, `{: onclick}` attribute lists, `|` table breakers, `javascript:` links
 (inline, reference definitions, in list items, across a newline), entities that decode to
-markup, code spans and fences Python-Markdown reads otherwise. The built site is loaded page by
-page in Chromium: nothing may run, no element may carry an `on*` attribute, and no link may be
+markup, code spans and fences Python-Markdown reads otherwise. The site is built with MkDocs, and
+with ProperDocs and Zensical where they are installed, and each build is loaded page by page in
+Chromium: nothing may run, no element may carry an `on*` attribute, and no link may be
 `javascript:`; a control page (a real inline script) proves scripts do run there.
 
 A second test walks the model's dataclasses and fails when a text field has no hostile case,
@@ -17,9 +18,13 @@ so a field added later cannot be missed.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +48,7 @@ from generator import model as model_module
 from generator.collect import collect
 from generator.config import load_config
 from generator.model import Model
+from generator.site import CONFIG_ENV, mkdocs_config_file
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "generator" / "render" / "templates"
 
@@ -640,38 +646,133 @@ def test_every_text_field_of_the_model_has_a_hostile_case(hostile_root: Path) ->
 
 # --- the built site in a browser ---------------------------------------------------------------
 
+# The engines that build the site: MkDocs always (a dependency); ProperDocs (a MkDocs 1.x
+# continuation; mkdocs-gen-files 0.6 requires it) and Zensical (by Material's team, reads
+# mkdocs.yml) where installed. Each builds the same hostile inputs; every page gets the same checks.
+ENGINES = ["mkdocs"] + [e for e in ("properdocs", "zensical") if importlib.util.find_spec(e)]
+# what generator/render/overrides/main.html prints that only MkDocs defines (Zensical's
+# templates have no `build_date_utc`); the Zensical build gets a copy of the override without it
+MKDOCS_ONLY = "{{ build_date_utc.strftime('%Y-%m-%d %H:%M') }}"
 
+
+def _build_with_mkdocs(config: Path, work: Path) -> Path:
+    site = work / "built"
+    done = invoke("build", "--config", str(config), "--fail-on", "never", "--site-dir", str(site))
+    assert done.exit_code == 0, done.stderr
+    return site
+
+
+def _build_with_properdocs(config: Path, work: Path) -> Path:
+    """`properdocs build` on the mkdocs.yml that `build` makes in the cache: ProperDocs runs
+    mkdocs-gen-files (its `mkdocs.*` imports are redirected), so the pages come from the same
+    gen-files script."""
+    mkdocs_yml = mkdocs_config_file(load_config(config))
+    site = work / "built"
+    done = subprocess.run(
+        [sys.executable, "-m", "properdocs", "build", "--strict",
+         "--config-file", str(mkdocs_yml), "--site-dir", str(site)],
+        cwd=config.parent, env={**os.environ, CONFIG_ENV: str(config)},
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    return site
+
+
+def _build_with_zensical(config: Path, work: Path) -> Path:
+    """`zensical build` of a project made of `generate --out` and the hand-written pages, with
+    the cache's mkdocs.yml less the gen-files plugin (Zensical runs no MkDocs plugin) and its
+    docs and site folders in the project (Zensical 0.0.x cannot take an absolute docs_dir, nor
+    a site_dir outside the project)."""
+    mkdocs_yml = mkdocs_config_file(load_config(config))
+    project = work / "zensical"
+    docs = project / "docs"
+    shutil.copytree(mkdocs_yml.parent / "docs", docs)  # the hand-written pages
+    done = invoke("generate", "--config", str(config), "--out", str(docs))
+    assert done.exit_code == 0, done.stderr
+    data = yaml.safe_load(mkdocs_yml.read_text("utf-8"))
+    data["plugins"] = [p for p in data["plugins"] if not (isinstance(p, dict) and "gen-files" in p)]
+    overrides = Path(data["theme"]["custom_dir"])
+    shutil.copytree(overrides, project / "overrides")
+    main = project / "overrides" / "main.html"
+    main.write_text(main.read_text("utf-8").replace(MKDOCS_ONLY, "(time)"), "utf-8")
+    data.update(docs_dir="docs", site_dir="site")
+    data["theme"]["custom_dir"] = "overrides"
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    done_z = subprocess.run(
+        [sys.executable, "-m", "zensical", "build", "--strict", "--config-file", "mkdocs.yml"],
+        cwd=project, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done_z.returncode == 0, (done_z.stdout + done_z.stderr)[-4000:]
+    return project / "site"
+
+
+BUILDERS = {
+    "mkdocs": _build_with_mkdocs,
+    "properdocs": _build_with_properdocs,
+    "zensical": _build_with_zensical,
+}
+
+# every element, those in open shadow roots too (Zensical's search box lives in one)
 CHECK = """() => {
-  const on = [...document.querySelectorAll('*')].filter(e =>
-    [...e.attributes].some(a => a.name.toLowerCase().startsWith('on')));
-  const js = [...document.querySelectorAll('[href],[src],[action],[formaction],[srcdoc],[data]')]
-    .filter(e => ['href','src','action','formaction','data','xlink:href'].some(n => {
+  const all = [];
+  const walk = root => root.querySelectorAll('*').forEach(e => {
+    all.push(e);
+    if (e.shadowRoot) walk(e.shadowRoot);
+  });
+  walk(document);
+  const on = all.filter(e => [...e.attributes].some(a => a.name.toLowerCase().startsWith('on')));
+  const js = all.filter(e => ['href','src','action','formaction','data','xlink:href'].some(n => {
       const v = (e.getAttribute(n) || '').replace(/[\\s\\x00-\\x1f]/g, '').toLowerCase();
       return v.startsWith('javascript:') || v.startsWith('data:text/html');
     }) || e.hasAttribute('srcdoc'));
-  const hover = document.querySelectorAll('[onmouseover]');
+  const hover = all.filter(e => e.hasAttribute('onmouseover'));
   hover.forEach(e => e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})));
+  const scripts = all.filter(e => e.tagName.toLowerCase() === 'script');
   return {pwned: document.documentElement.getAttribute('data-pwned'),
           on: on.map(e => e.outerHTML.slice(0, 200)), js: js.map(e => e.outerHTML.slice(0, 200)),
-          scripts: [...document.scripts].filter(s => !s.src && s.textContent.includes('pwned'))
+          scripts: scripts.filter(s => !s.src && s.textContent.includes('pwned'))
             .map(s => s.outerHTML.slice(0, 200))};
 }"""
 
 
+def _search(page: Any, engine: str) -> int:
+    """Type a payload, then a word, into the home page's search box; return how many results
+    the word found. Material's box (MkDocs, ProperDocs) is in the page; Zensical's opens from a
+    button into a dialog in a shadow root, which Playwright's locators reach."""
+    if engine == "zensical":
+        page.locator(".md-search__button").click()
+        box = page.locator("input[role=combobox]")
+        item = page.locator("[role=listbox] [role=option]")
+    else:
+        page.evaluate("document.getElementById('__search').click()")  # opens the search box
+        box = page.locator("input.md-search__input")
+        item = page.locator(".md-search-result__item")
+    # Material reads the query on `keyup`, which `fill` does not send: a key is pressed after it
+    box.fill(ONE_LINE[:60])
+    box.press("End")
+    item.first.wait_for(timeout=15000)
+    box.fill("Hostile")
+    box.press("End")
+    page.wait_for_timeout(500)
+    return int(item.count())
+
+
 @pytest.mark.browser
+@pytest.mark.parametrize("engine", ENGINES)
 def test_nothing_from_a_hostile_site_runs_in_a_browser(
-    chromium: str, hostile_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str,
+    chromium: str,
+    hostile_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Built with MkDocs (ProperDocs and Zensical are not dependencies: not tried here)."""
+    """Built with each engine installed (MkDocs always; ProperDocs and Zensical where they are),
+    every page and the search box loaded in Chromium."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     monkeypatch.chdir(hostile_root)
-    site = tmp_path / "built"
-    done = invoke(
-        "build", "--config", str(hostile_root / "pipeline-docs.yml"),
-        "--fail-on", "never", "--site-dir", str(site),
-    )  # fmt: skip
-    assert done.exit_code == 0, done.stderr
+    site = BUILDERS[engine](hostile_root / "pipeline-docs.yml", tmp_path)
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
     assert "control/index.html" in pages, pages
     assert len(pages) > 15, pages
@@ -706,17 +807,16 @@ def test_nothing_from_a_hostile_site_runs_in_a_browser(
             # the search box and its results, on the home page
             page.goto(base)
             page.wait_for_load_state("load")
-            page.evaluate("document.getElementById('__search').click()")  # opens the search box
-            page.locator("input.md-search__input").fill(ONE_LINE[:60])
-            page.locator(".md-search-result__item").first.wait_for(timeout=15000)
-            page.locator("input.md-search__input").fill("Hostile")
-            page.wait_for_timeout(500)
-            results = page.locator(".md-search-result__item").count()
+            try:
+                results = _search(page, engine)
+            except PlaywrightTimeout as error:  # a page broken by a payload: say so, go on
+                results = 0
+                problems["search box"] = str(error).splitlines()[:3]
             found = page.evaluate(CHECK)
             if found["pwned"] is not None or found["on"] or found["js"]:
                 problems["search"] = found
             assert not dialogs, dialogs
         finally:
             browser.close()
-    assert results > 0
     assert not problems, json.dumps(problems, indent=1)[:6000]
+    assert results > 0

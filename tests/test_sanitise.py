@@ -23,6 +23,7 @@ from conftest import REPO, render_schema_folder, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.limits import Limits
 from generator.render.jinja import inline_markdown, make_environment
 from generator.render.jinja import markdown as md
 
@@ -363,9 +364,12 @@ def test_inline_descriptions_stay_in_their_cell(passes: list[markdown.Markdown])
     assert "# x" in html.unescape(inline_markdown("# x"))
 
 
-def test_the_filters_keep_their_names() -> None:
-    filters = make_environment().filters
-    assert filters["md"] is md and filters["md_inline"] is inline_markdown
+def test_the_filters_are_the_sanitising_ones_cut_to_the_text_limit() -> None:
+    filters = make_environment(Limits(text_chars=200)).filters
+    payload = "<script>alert(1)</script> [x](javascript:alert(1)) *short*"
+    assert filters["md"](payload) == md(payload)
+    assert filters["md_inline"](payload) == inline_markdown(payload)
+    assert filters["md"]("word " * 100) == md(("word " * 100)[:199] + "…")
     assert md("") == "" and md(None) == "" and inline_markdown(None) == ""
 
 

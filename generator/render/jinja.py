@@ -23,10 +23,8 @@ import yaml
 from markdown.extensions import Extension  # type: ignore[import-untyped]
 
 from ..ids import slug
+from ..limits import Limits, cut
 from .schema_view import usage
-
-_BLOCK_START = re.compile(r"^(\s*)([#>=\-+*]|\d+\.)", re.MULTILINE)
-
 
 _LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
@@ -334,8 +332,21 @@ def memory(value: Any) -> str:
     return ""
 
 
-def make_environment() -> jinja2.Environment:
-    """The environment rendering every page, with the filters above."""
+def _cutter(limit: int) -> Any:
+    """A filter showing a value cut to `limit` characters (`…` at the end when it was cut)."""
+    return lambda value: cut(str(value), limit)
+
+
+def _cut_text(value: Any, limit: int) -> Any:
+    """A description over `limits.text_chars`, cut before it is rendered (the finding says so)."""
+    return cut(value, limit) if isinstance(value, str) else value
+
+
+def make_environment(limits: Limits | None = None) -> jinja2.Environment:
+    """The environment rendering every page, with the filters above; `short_name`,
+    `short_version`, `short_image` and `short_text` show a value cut to its limit (the
+    `limits/cut` finding says so), before `text` or `code` escapes it."""
+    limits = limits or Limits()
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         autoescape=False,
@@ -347,8 +358,8 @@ def make_environment() -> jinja2.Environment:
     env.filters.update(
         text=text,
         code=code,
-        md=markdown,
-        md_inline=inline_markdown,
+        md=lambda value: markdown(_cut_text(value, limits.text_chars)),
+        md_inline=lambda value: inline_markdown(_cut_text(value, limits.text_chars)),
         yaml=yaml_block,
         attr=attr,
         href=href,
@@ -357,6 +368,10 @@ def make_environment() -> jinja2.Environment:
         cpu=cpu,
         memory=memory,
         slug=slug,
+        short_name=_cutter(limits.name_chars),
+        short_version=_cutter(limits.version_chars),
+        short_image=_cutter(limits.name_chars + 1 + limits.version_chars),
+        short_text=_cutter(limits.text_chars),
     )
     env.globals["usage"] = usage
     return env

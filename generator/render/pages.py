@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..analysis.promotion import ordered_environments
+from ..analysis.versions import version_limit
 from ..model import Model, Schema, Severity, Template
 from ..rules import RULES
 from . import paths
@@ -111,7 +112,7 @@ class _Site:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.env = make_environment()
+        self.env = make_environment(model.limits)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
         self.services = {s["name"] for s in self.catalog["services"]}  # those with a page
@@ -155,6 +156,11 @@ def _summary(body: str) -> str:
 
 def render_pages(model: Model) -> dict[str, str]:
     """Every page of the site by path, plus `catalog.json`."""
+    with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
+        return _render_pages(model)
+
+
+def _render_pages(model: Model) -> dict[str, str]:
     site = _Site(model)
     # the home page's H1 is the config's title, which is also the site name every page shows
     site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW])

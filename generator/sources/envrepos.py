@@ -19,11 +19,11 @@ from pathlib import Path, PurePosixPath
 from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
-from ..yamlload import MAX_FILE_BYTES, Document, as_dict, as_list, load_documents, load_one
+from ..yamlload import Document, as_dict, as_list, load_documents, load_one
 from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
 from .gitops import Follow, follows, substitute
-from .gitrepo import RepoError, RepoView, export_tree, is_url, open_repo
-from .history import HistorySource, bundle_facts, read_history
+from .gitrepo import OutsideLink, RepoError, RepoView, export_tree, is_url, local_clone, open_repo
+from .history import HistorySource, bundle_facts, is_shallow, read_history
 from .kustomize import (
     KUSTOMIZATION_FILES,
     NOT_RENDERED,
@@ -42,6 +42,9 @@ from .workloads import WORKLOAD_KINDS, Workload, image_parts, image_tag, is_rang
 ENVIRONMENT_FILE = "environment.yml"
 UNREADABLE = "unreadable"
 NO_HISTORY = "unknown: not a git repository"
+BROKEN_HISTORY = "unknown: its git repository cannot be read"
+# an absolute path left in a message (git's own words may name one): never shown
+_ABSOLUTE = re.compile(r"(?<![\w.:/~-])/[^\s'\"`:]+")
 YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -115,7 +118,7 @@ def _without_paths(message: str, config: Config, env: EnvironmentConfig) -> str:
     }
     for place, shown in sorted(places.items(), key=lambda item: -len(item[0])):
         message = message.replace(place, shown)
-    return message
+    return _ABSOLUTE.sub("…", message)
 
 
 def _is_folder(view: RepoView | BlobView, prefix: str) -> bool:
@@ -142,7 +145,9 @@ def _is_helm_template(name: str, text: str) -> bool:
 def _read_documents(ctx: _Context, name: str) -> list[Document]:
     shown = ctx.display(name)
     try:
-        text = ctx.view.read(name, MAX_FILE_BYTES).decode("utf-8")
+        text = ctx.view.read(name, ctx.config.limits.file_bytes).decode("utf-8")
+    except OutsideLink:
+        return []  # not read; the link is a finding of its own (see `_link_findings`)
     except (RepoError, OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         ctx.findings.append(  # an OSError's own text names the machine's path: not shown
@@ -221,12 +226,18 @@ def _version_mismatch(ctx: _Context, service: str, version: str | None, workload
             ))  # fmt: skip
 
 
-def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Deployment:
+def _from_bundle(
+    ctx: _Context, url: str, digest: str | None, line: int, read: bool = True
+) -> Deployment:
+    """The deployment of one bundle entry; one past `limits.bundles` is shown, not downloaded."""
     file = ctx.display(ctx.env_file)
-    data, found = fetch(url, ctx.config.mirrors, ctx.config.bundle_cache, file, line)
+    data, found = (
+        fetch(url, ctx.config.mirrors, ctx.config.bundle_cache, file, line,
+              allow=ctx.config.allow, limits=ctx.config.limits) if read else (None, [])
+    )  # fmt: skip
     ctx.findings.extend(found)
     verified: bool | None = None
-    problem = "unreadable" if data is None else ""
+    problem = ("unreadable" if read else "not read: over limits.bundles") if data is None else ""
     bundle = Bundle(url)
     if data is not None:
         if digest is not None:
@@ -238,7 +249,7 @@ def _from_bundle(ctx: _Context, url: str, digest: str | None, line: int) -> Depl
                     f"bundle {url} does not match its sha256: it changed since it was pinned",
                     "find out who re-uploaded the tarball; pin the new digest only once it is trusted",
                 ))  # fmt: skip
-        bundle, found = read_bundle(data, url, file, line)
+        bundle, found = read_bundle(data, url, file, line, ctx.config.limits)
         ctx.findings.extend(found)
         if bundle.meta is not None:
             ctx.findings.extend(ctx.validator.check(bundle.meta, "bundle", "bundle.yml"))
@@ -416,7 +427,8 @@ def _transformed(
 ) -> list[RenderedObject]:
     """What a followed folder renders to, after its GitOps object's own transformations."""
     shown = follow.document.file
-    renderer = BuiltinRenderer(Tree({}, lambda _: False, lambda _: False), ctx.documents)
+    renderer = BuiltinRenderer(Tree({}, lambda _: False, lambda _: False), ctx.documents,
+                               objects_limit=ctx.config.limits.overlay_objects)  # fmt: skip
     rendered = [
         Rendered(clone(o.document.data), _relative(ctx, o.document.file), o.document.start_line,
                  [o.origin_name or str(as_dict(o.document.data.get("metadata")).get("name") or "")],
@@ -458,6 +470,7 @@ def _objects(ctx: _Context, folder: str | None) -> list[RenderedObject]:
         tree, ctx.documents, ctx.display, ctx.config.kustomize,
         lambda: _export(ctx.view, ctx.config.cache / "kustomize"),
         ctx.config.cache / "kustomize", ctx.config.display(ctx.config.file),
+        limits=ctx.config.limits,
     )  # fmt: skip
     objects: list[RenderedObject] = []
     for overlay in render_overlays(renderer, roots):
@@ -520,6 +533,7 @@ def read_environment(
             f"environment {env.name}: path {env.path} is not a folder of {repo_label(config, env.repo)}",
             "fix `path` of this environment in the config",
         ))  # fmt: skip
+        findings.extend(_link_findings(ctx))
         return Environment(env.name, repo_label(config, env.repo), view.commit, view.commit_date, web=env.web or "",
                            status=UNREADABLE, upstreams=env.promotes_from), findings  # fmt: skip
     ours = view.exists(prefix + ENVIRONMENT_FILE)
@@ -527,30 +541,76 @@ def read_environment(
         deployments.extend(_read_environment_file(ctx, prefix))
     else:
         deployments.extend(_from_workloads(ctx, _manifests(ctx, folder or None)))
-    changes: list[Change] = []
-    if view.commit and not ours:
-        walk = Walk(env.name, view.root, env.ref or "HEAD", folder,
-                    json.dumps([config.service_label, env.name]), _state_of(ctx, folder))  # fmt: skip
-        changes = walk_history(walk, config.cache)
-    elif view.commit:
-        known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
-        source = HistorySource(
-            env.name, view.root, env.ref or "HEAD",
-            (ctx.env_file,) if ours else ((folder,) if folder else ()), ours,
-        )  # fmt: skip
-        changes, found = read_history(
-            source, config.cache, bundle_facts(known), ctx.display(ctx.env_file)
-        )
-        changes = mark_rollbacks(changes)
-        findings.extend(found)
+    changes, problem = _history(ctx, deployments, folder, ours)
+    if problem:
+        findings.append(Finding(
+            "envrepo/unreadable", Severity.ERROR, config.display(config.file),
+            config.line_of("environments", config.environments.index(env), "repo"),
+            _without_paths(f"environment {env.name}: its history cannot be read: {problem}", config, env),
+            "repair the repository (`git fsck` says what is broken) or clone it again; until "
+            "then its files are read as they are, without their history",
+        ))  # fmt: skip
+    findings.extend(_link_findings(ctx))
+    note = BROKEN_HISTORY if problem else "" if view.commit else NO_HISTORY
     return Environment(
         name=env.name, repo=repo_label(config, env.repo), commit=view.commit, commit_date=view.commit_date,
         deployments=tuple(sorted(deployments, key=lambda d: (d.service, d.namespace, d.file, d.line or 0))),
         history=tuple(changes), web=env.web or "", renderings=tuple(ctx.renderings),
-        history_note="" if view.commit else NO_HISTORY,
+        history_note=note,
         others=tuple(sorted(ctx.others, key=lambda w: (w.kind, w.namespace, w.name))),
         upstreams=env.promotes_from,
     ), findings  # fmt: skip
+
+
+def _history(
+    ctx: _Context, deployments: list[Deployment], folder: str, ours: bool
+) -> tuple[list[Change], str]:
+    """The environment's history, and why it cannot be read ("" when it can).
+
+    A local repo's history is walked in our clone of it in the cache, never in the repo
+    itself: its own config (textconv drivers, fsmonitor, hooks) is never obeyed."""
+    config, env, view = ctx.config, ctx.env, ctx.view
+    assert isinstance(view, RepoView)
+    if not view.commit:
+        return [], view.history_problem
+    try:
+        root = view.root if is_url(env.repo) else local_clone(view, config.cache)
+        if not ours:
+            if is_shallow(root):
+                ctx.findings.append(Finding(
+                    "history/partial", Severity.WARNING, config.display(config.file),
+                    config.line_of("environments", config.environments.index(env), "repo"),
+                    f"{env.name}: the env repo is a shallow clone; its history is partial",
+                    "clone it in full (git fetch --unshallow) to see every earlier version",
+                ))  # fmt: skip
+            walk = Walk(env.name, root, env.ref or "HEAD", folder,
+                        json.dumps([config.service_label, env.name]), _state_of(ctx, folder),
+                        config.limits.history_commits)  # fmt: skip
+            return walk_history(walk, config.cache), ""
+        known = {d.bundle_url: (d.service, d.version or "?") for d in deployments if d.bundle_url}
+        source = HistorySource(env.name, root, env.ref or "HEAD", (ctx.env_file,), True)
+        changes, found = read_history(
+            source, config.cache, bundle_facts(known), ctx.display(ctx.env_file)
+        )
+    except RepoError as error:
+        return [], str(error)
+    ctx.findings.extend(found)
+    return mark_rollbacks(changes), ""
+
+
+def _link_findings(ctx: _Context) -> list[Finding]:
+    """One finding per symbolic link out of the repo met while reading it: named as a file of
+    the repo, never with where it leads."""
+    view = ctx.view
+    links = sorted(view.outside) if isinstance(view, RepoView) else []
+    return [
+        Finding(
+            "envrepo/symlink-outside", Severity.ERROR, ctx.display(link), None,
+            f"{link} is a symbolic link out of the repo: it is not read, nor anything under it",
+            "put the file itself in the repo (or link to a file inside it)",
+        )
+        for link in links
+    ]  # fmt: skip
 
 
 def _export(view: RepoView | BlobView, cache: Path) -> Path:
@@ -578,11 +638,14 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
     name = ctx.env_file = prefix + ENVIRONMENT_FILE
     shown = ctx.display(name)
     try:
-        text = ctx.view.read(name, MAX_FILE_BYTES).decode("utf-8")
+        text = ctx.view.read(name, ctx.config.limits.file_bytes).decode("utf-8")
+    except OutsideLink:
+        return []  # not read; the link is a finding of its own
     except (RepoError, OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         ctx.findings.append(
             Finding(
-                "envrepo/unreadable", Severity.ERROR, shown, None, f"cannot read {shown}: {error}"
+                "envrepo/unreadable", Severity.ERROR, shown, None, f"cannot read {shown}: {reason}"
             )
         )
         return []
@@ -591,8 +654,18 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
     if document is None:
         return []
     ctx.findings.extend(ctx.validator.check(document, "environment", ENVIRONMENT_FILE))
+    entries = _bundle_entries(document)
+    most = ctx.config.limits.bundles
+    if len(entries) > most:
+        ctx.findings.append(Finding(
+            "limits/too-many", Severity.WARNING, ctx.display(ctx.env_file), entries[most][2],
+            f"{len(entries)} bundles are listed, more than limits.bundles ({most}): the rest are "
+            "shown from their URLs, not downloaded",
+            "raise `limits.bundles` in the config if this environment really runs that many",
+        ))  # fmt: skip
     deployments = [
-        _from_bundle(ctx, url, digest, line) for url, digest, line in _bundle_entries(document)
+        _from_bundle(ctx, url, digest, line, index < most)
+        for index, (url, digest, line) in enumerate(entries)
     ]
     folder = document.get(("manifests",))
     if (

@@ -202,7 +202,9 @@ def follows(
     return found, stuck, findings
 
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
+# A default runs up to the next `}` but never over another `${`: each character is read by one
+# try at most, so a value of `${x:=` repeated 20,000 times costs its length, not its square.
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=((?:[^}$]|\$(?!\{))*))?\}")
 
 
 def substitute(value: Any, variables: dict[str, str], depth: int = 0) -> Any:

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from typing import Any
 from ..model import Change, Finding, Severity
 from ..progress import say
 from .bundles import url_facts
-from .gitrepo import GIT, GIT_ENV, GIT_TIMEOUT_SECONDS, RepoError, git, resolve_ref
+from .gitrepo import (
+    GIT,
+    GIT_ENV,
+    GIT_TIMEOUT_SECONDS,
+    RepoError,
+    check_log,
+    git,
+    resolve_ref,
+)
 from .workloads import image_parts
 
 # A commit's header is fields split on NUL (which no commit message can hold), closed by a marker
@@ -37,11 +46,15 @@ def _format(end: str) -> str:
     return f"%x1e%H%x00%an%x00%aI%x00%s%x00%b{end}"
 
 
-_URL = re.compile(r"(https?://[^\s\"'#]+?\.(?:tar\.gz|tgz|tar))")
-_IMAGE = re.compile(r"^\s*-?\s*image:\s*[\"']?([^\s\"']+)")
-_PINNED = re.compile(r"^\s*-?\s*(newTag|targetRevision|version|tag):\s*[\"']?([^\s\"'#]+)")
-_NAME = re.compile(r"^\s*-?\s*(?:name|chart):\s*[\"']?([^\s\"'#]+)")
-_GITLAB_MR = re.compile(r"See merge request (\S+![0-9]+)")
+# Every expression here runs on text of the env repo: none can try a line in more than one
+# way (no quantifier next to another that matches the same characters), so a long line costs
+# its length, never its square.
+_URL_RUN = re.compile(r"https?://[^\s\"'#]+")  # a URL and what follows it up to a delimiter
+_BUNDLE_END = re.compile(r"\.(?:tar\.gz|tgz|tar)")
+_IMAGE = re.compile(r"^\s*(?:-\s*)?image:\s*[\"']?([^\s\"']+)")
+_PINNED = re.compile(r"^\s*(?:-\s*)?(newTag|targetRevision|version|tag):\s*[\"']?([^\s\"'#]+)")
+_NAME = re.compile(r"^\s*(?:-\s*)?(?:name|chart):\s*[\"']?([^\s\"'#]+)")
+_GITLAB_MR = re.compile(r"See merge request ([^\s!]+![0-9]+)")
 _GITHUB_PR = re.compile(r"Merge pull request (#[0-9]+)|\((#[0-9]+)\)\s*$", re.MULTILINE)
 CACHE_VERSION = 2
 
@@ -67,9 +80,25 @@ def merge_request(subject: str, body: str) -> str:
     return (github.group(1) or github.group(2)) if github else ""
 
 
+def bundle_url_in(line: str) -> str | None:
+    """The first bundle URL of a line: `http(s)://`, then the shortest run of URL characters
+    that ends in `.tar.gz`, `.tgz` or `.tar`.
+
+    Each run of URL characters is looked at once: a URL that starts later in the same run
+    ends where it ends, so if the run holds no bundle URL from its start, it holds none."""
+    if "://" not in line:
+        return None
+    for run in _URL_RUN.finditer(line):
+        scheme = run.group().index("://") + 3
+        end = _BUNDLE_END.search(line, run.start() + scheme + 1, run.end())
+        if end is not None:
+            return line[run.start() : end.end()]
+    return None
+
+
 def _bundle_line(line: str, facts: Callable[[str], tuple[str, str]]) -> tuple[str, str] | None:
-    match = _URL.search(line)
-    return facts(match.group(1)) if match else None
+    found = bundle_url_in(line)
+    return facts(found) if found else None
 
 
 def _manifest_line(line: str, last_name: str) -> tuple[str, str] | None:
@@ -92,7 +121,7 @@ def _parse(lines: Iterator[str], bundles: bool, end: str) -> Iterator[_Commit]:
     commit: _Commit | None = None
     header: list[str] = []
     last_name = ""
-    url = _URL.search
+    url = bundle_url_in
     for line in lines:
         first = line[:1]
         if header or first == _START:
@@ -113,10 +142,9 @@ def _parse(lines: Iterator[str], bundles: bool, end: str) -> Iterator[_Commit]:
         if bundles:
             if first not in "+-" or line.startswith(("+++", "---")):
                 continue
-            match = url(line)
-            if match is not None:  # URLs are kept: what they name is settled after the cache
-                found = match.group(1)
-                (commit.added if first == "+" else commit.removed)[found] = found
+            bundle = url(line)
+            if bundle is not None:  # URLs are kept: what they name is settled after the cache
+                (commit.added if first == "+" else commit.removed)[bundle] = bundle
             continue
         if first == "@":
             last_name = ""
@@ -164,37 +192,42 @@ def _changes(
 
 
 def _log(root: Path, revisions: str, paths: list[str], context: int, end: str) -> Iterator[str]:
-    """The lines of one streaming `git log -p`, first-parent, oldest first."""
+    """The lines of one streaming `git log -p`, first-parent, oldest first.
+
+    No textconv driver or external diff of the repo is run, and every file is shown as text
+    (an attribute cannot hide a change); RepoError when git fails or takes too long."""
     args = [*GIT, "log", "--first-parent", "--reverse", "-p", f"-U{context}", "--no-color",
-            "--no-ext-diff", "--no-renames", f"--format={_format(end)}", revisions, "--", *paths]  # fmt: skip
+            "--no-ext-diff", "--no-textconv", "--text", "--no-renames", f"--format={_format(end)}",
+            revisions, "--", *paths]  # fmt: skip
     env = {**os.environ, **GIT_ENV}
-    with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          stdin=subprocess.DEVNULL, env=env, text=True, encoding="utf-8",
-                          errors="replace") as process:  # fmt: skip
-        assert process.stdout is not None
-        watchdog = threading.Timer(GIT_TIMEOUT_SECONDS, process.kill)  # a walk never hangs a run
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            yield from process.stdout
-        finally:
-            watchdog.cancel()
-            process.stdout.close()
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=errors,
+                              stdin=subprocess.DEVNULL, env=env, text=True, encoding="utf-8",
+                              errors="replace") as process:  # fmt: skip
+            assert process.stdout is not None
+            watchdog = threading.Timer(GIT_TIMEOUT_SECONDS, process.kill)  # never hangs a run
+            watchdog.daemon = True
+            watchdog.start()
             try:
-                process.wait(timeout=GIT_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                yield from process.stdout
+            finally:
+                watchdog.cancel()
+                process.stdout.close()
+                try:
+                    process.wait(timeout=GIT_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        check_log(process.returncode, errors)
 
 
 def earlier_names(root: Path, revisions: str, path: str) -> list[str]:
     """The names a file had before it was renamed (`env.yml` -> `environment.yml`).
 
     Asked only when the file's first commit in the walk is not the repo's first one."""
-    out = git(
-        ["log", "--first-parent", "--follow", "--name-only", "--format=", revisions, "--", path],
-        root,
-    )
+    args = ["log", "--first-parent", "--follow", "--no-textconv", "--no-ext-diff",
+            "--name-only", "--format=", revisions, "--", path]  # fmt: skip
+    out = git(args, root)
     return sorted({name for name in out.splitlines() if name and name != path})
 
 
@@ -245,7 +278,7 @@ def read_history(
         head = resolve_ref(source.root, source.ref)
     except RepoError:
         return [], findings
-    shallow = git(["rev-parse", "--is-shallow-repository"], source.root).strip() == "true"
+    shallow = is_shallow(source.root)
     if shallow:
         findings.append(Finding(
             "history/partial", Severity.WARNING, shown, None,
@@ -271,7 +304,7 @@ def read_history(
         else:
             commits = _walk(source, head)
         if shallow:  # the oldest commit of a shallow clone adds everything: no deploy happened
-            cut = _shallow_commits(source.root)
+            cut = shallow_commits(source.root)
             commits = [c for c in commits if c.sha not in cut]
         if stored is not None:
             stored.parent.mkdir(parents=True, exist_ok=True)
@@ -284,7 +317,11 @@ def read_history(
     return changes, findings
 
 
-def _shallow_commits(root: Path) -> set[str]:
+def is_shallow(root: Path) -> bool:
+    return git(["rev-parse", "--is-shallow-repository"], root).strip() == "true"
+
+
+def shallow_commits(root: Path) -> set[str]:
     """The commits a shallow clone was cut at: their parents are missing."""
     path = Path(git(["rev-parse", "--git-path", "shallow"], root).strip())
     path = path if path.is_absolute() else root / path

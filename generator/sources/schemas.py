@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
-import itertools
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,11 +13,13 @@ from typing import Any
 import jsonschema
 import referencing
 import referencing.exceptions
+from jsonschema.exceptions import ValidationError
 from referencing.jsonschema import DRAFT202012
 
 from ..ids import schema_id
+from ..limits import Limits
 from ..model import Finding, Schema, Severity
-from ..yamlload import Document, as_dict, load_data_file
+from ..yamlload import Document, as_dict, as_list, input_regex, load_data_file
 from .schematree import (
     ROOT_ANCHOR,
     Walk,
@@ -23,6 +27,7 @@ from .schematree import (
     identity,
     make_option,
     resolve,
+    scoped,
     walk_children,
     walk_definitions,
 )
@@ -47,8 +52,8 @@ class LoadedSchema:
 def _resource(contents: Any) -> referencing.Resource[Any]:
     try:
         return referencing.Resource.from_contents(contents, default_specification=DRAFT202012)
-    except referencing.exceptions.CannotDetermineSpecification:
-        return DRAFT202012.create_resource(contents)
+    except (referencing.exceptions.CannotDetermineSpecification, AttributeError, TypeError):
+        return DRAFT202012.create_resource(contents)  # no `$schema`, or not a string (`[]`)
 
 
 def schema_files(folder: Path) -> list[Path]:
@@ -126,13 +131,254 @@ def build_registry(schemas: list[LoadedSchema]) -> referencing.Registry[Any]:
     return registry
 
 
+# -- validation that ends: every keyword counts against a budget, patterns run on RE2 ----------
+
+STEPS_PER_OPTION = 50  # keywords one validation may evaluate, per option `limits.options` allows
+
+
+class TooMuchWork(Exception):
+    """A validation evaluated more keywords than its budget allows."""
+
+
+_BUDGET: contextvars.ContextVar[list[int]] = contextvars.ContextVar("validation_budget")
+
+
+def validation_steps(limits: Limits) -> int:
+    """The keywords one validation may evaluate: enough for a schema of `limits.options`
+    options, checked against a file that uses them all."""
+    return STEPS_PER_OPTION * limits.options
+
+
+def pattern_search(pattern: str, text: str) -> bool:
+    """A schema's regex searched in `text`: by RE2 (linear) when it accepts it, else (a look-around
+    ECMA allows and RE2 does not) by Python's `re`."""
+    compiled = input_regex(pattern)
+    if compiled is not None:
+        return compiled.search(text) is not None
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not pattern_search(str(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any,
+                        schema: Any) -> Iterator[ValidationError]:  # fmt: skip
+    if not validator.is_type(instance, "object") or not isinstance(patterns, dict):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if pattern_search(str(pattern), str(key)):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, additional: Any, instance: Any,
+                           schema: Any) -> Iterator[ValidationError]:  # fmt: skip
+    if not validator.is_type(instance, "object"):
+        return
+    named = as_dict(schema.get("properties"))
+    patterns = [str(p) for p in as_dict(schema.get("patternProperties"))]
+    extras = [
+        k
+        for k in instance
+        if k not in named and not any(pattern_search(p, str(k)) for p in patterns)
+    ]
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif additional is False and extras:
+        shown = ", ".join(repr(e) for e in sorted(map(str, extras)))
+        yield ValidationError(f"Additional properties are not allowed ({shown} unexpected)")
+
+
+def _counted(keyword: Any) -> Any:
+    def counted(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        budget = _BUDGET.get(None)
+        if budget is not None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise TooMuchWork
+        return keyword(validator, value, instance, schema)
+
+    return counted
+
+
+_OVERRIDES = {"pattern": _pattern, "patternProperties": _pattern_properties,
+              "additionalProperties": _additional_properties}  # fmt: skip
+
+
+@functools.cache
+def bounded(cls: Any) -> Any:
+    """`cls` (a jsonschema validator class) whose keywords count against the budget of
+    `bounded_errors`, and whose `pattern`s run on RE2: a schema cannot make a validation
+    backtrack, nor recurse or branch for ever."""
+    keywords = {name: _counted(_OVERRIDES.get(name, keyword))
+                for name, keyword in cls.VALIDATORS.items()}  # fmt: skip
+    return jsonschema.validators.extend(cls, validators=keywords)  # type: ignore[no-untyped-call]
+
+
+def bounded_errors(validator: Any, instance: Any, steps: int,
+                   most: int | None = None) -> tuple[list[Any], bool]:  # fmt: skip
+    """The validation errors of `instance` (at most `most`), and whether the validation ended
+    within `steps` keywords (False: the errors found until then)."""
+    errors: list[Any] = []
+    token = _BUDGET.set([steps])
+    try:
+        for error in validator.iter_errors(instance):
+            errors.append(error)
+            if most is not None and len(errors) >= most:
+                break
+    except (TooMuchWork, RecursionError):
+        return errors, False
+    finally:
+        _BUDGET.reset(token)
+    return errors, True
+
+
+def validator_class(data: Any) -> Any:
+    """The bounded validator class for a schema, by its `$schema`."""
+    try:
+        cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
+    except Exception:
+        cls = jsonschema.Draft202012Validator
+    return bounded(cls)
+
+
+# -- schemas that validation cannot end on ---------------------------------------------------
+
+_SAME_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
+_SAME_PLACE = ("not", "if", "then", "else")
+_BELOW = ("additionalProperties", "items", "contains", "propertyNames", "additionalItems",
+          "unevaluatedItems", "unevaluatedProperties")  # fmt: skip
+
+
+def _same_place(node: dict[str, Any], resolver: Any) -> Iterator[tuple[Any, Any]]:
+    """The subschemas a validator applies to the same value as `node`, `$ref` targets included."""
+    for keyword in ("$ref", "$dynamicRef"):
+        if isinstance(node.get(keyword), str):
+            try:
+                found = resolver.lookup(node[keyword])
+            except Exception:  # unresolved: reported by the walk
+                continue
+            if isinstance(found.contents, dict):
+                yield found.contents, scoped(found.resolver, found.contents)
+    for keyword in _SAME_PLACE_LISTS:
+        for sub in as_list(node.get(keyword)):
+            if isinstance(sub, dict):
+                yield sub, scoped(resolver, sub)
+    for keyword in _SAME_PLACE:
+        if isinstance(node.get(keyword), dict):
+            yield node[keyword], scoped(resolver, node[keyword])
+    for sub in as_dict(node.get("dependentSchemas")).values():
+        if isinstance(sub, dict):
+            yield sub, scoped(resolver, sub)
+
+
+def _below(node: dict[str, Any], resolver: Any) -> Iterator[tuple[Any, Any]]:
+    """The subschemas applied to values inside the value `node` applies to."""
+    subs: list[Any] = [*as_dict(node.get("properties")).values(),
+                       *as_dict(node.get("patternProperties")).values(),
+                       *as_list(node.get("prefixItems")),
+                       *as_dict(node.get("dependencies")).values()]  # fmt: skip
+    for keyword in _BELOW:
+        value = node.get(keyword)
+        subs += value if keyword == "items" and isinstance(value, list) else [value]
+    for sub in subs:
+        if isinstance(sub, dict):
+            yield sub, scoped(resolver, sub)
+
+
+def _pointers(data: Any) -> dict[int, tuple[str | int, ...]]:
+    """Where each mapping of a document is, by identity."""
+    found: dict[int, tuple[str | int, ...]] = {}
+    todo: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while todo:
+        node, pointer = todo.pop()
+        if isinstance(node, dict):
+            found.setdefault(id(node), pointer)
+            todo += [(v, (*pointer, k)) for k, v in node.items() if isinstance(v, dict | list)]
+        elif isinstance(node, list):
+            todo += [(v, (*pointer, i)) for i, v in enumerate(node) if isinstance(v, dict | list)]
+    return found
+
+
+def validation_hazard(loaded: LoadedSchema, resolver: Any, steps: int) -> Finding | None:
+    """Why validating against this schema would never end, if it would: subschemas that apply
+    each other to the same value in a cycle (through `$ref`, `allOf`, `oneOf`, `if`...), or that
+    apply more than `steps` subschemas to one value (`allOf` of a `$ref` twice, nested: 2^n).
+    Each subschema is counted once (memoised) and walked without recursion."""
+    data = loaded.document.data
+    if not isinstance(data, dict):
+        return None
+    pointers = _pointers(data)
+    sizes: dict[int, int] = {}  # subschema -> subschemas it applies to its value, itself included
+
+    def finding(node: Any, rule: str, message: str, hint: str) -> Finding:
+        pointer = pointers.get(id(node))
+        line = loaded.document.line(pointer) if pointer is not None else 1
+        return Finding(rule, Severity.ERROR, loaded.display, line, message, hint)
+
+    def size(start: dict[str, Any], start_resolver: Any) -> Finding | None:
+        on_path = {id(start)}
+        counts = {id(start): 1}
+        stack = [(start, _same_place(start, start_resolver))]
+        while stack:
+            node, children = stack[-1]
+            for child, child_resolver in children:
+                if id(child) in on_path:
+                    return finding(child, "schema/invalid", "subschemas apply each other to the "
+                                   "same value in a cycle ($ref, allOf, anyOf, oneOf, not, "
+                                   "if/then/else): validation against it never ends",
+                                   "break the cycle: a $ref back to a definition must be below "
+                                   "a property or an item")  # fmt: skip
+                if id(child) in sizes:
+                    counts[id(node)] += sizes[id(child)]
+                    continue
+                on_path.add(id(child))
+                counts[id(child)] = 1
+                stack.append((child, _same_place(child, child_resolver)))
+                break
+            else:
+                stack.pop()
+                on_path.discard(id(node))
+                sizes[id(node)] = min(counts.pop(id(node)), steps + 1)
+                if sizes[id(node)] > steps:
+                    return finding(node, "limits/too-many", f"this subschema applies more than "
+                                   f"{steps} subschemas to one value through $ref, allOf, anyOf, "
+                                   "oneOf (the same definition again and again): no file is "
+                                   "validated against this schema",
+                                   "refer to each definition once; raise `limits.options` if "
+                                   "the schema is really that big")  # fmt: skip
+                if stack:
+                    counts[id(stack[-1][0])] += sizes[id(node)]
+        return None
+
+    seen: set[int] = set()
+    todo: list[tuple[Any, Any]] = [(data, scoped(resolver, data))]
+    while todo:
+        node, node_resolver = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if id(node) not in sizes:
+            problem = size(node, node_resolver)
+            if problem is not None:
+                return problem
+        todo += [*_same_place(node, node_resolver), *_below(node, node_resolver)]
+    return None
+
+
 @functools.cache
 def _meta_validator(cls: Any) -> Any:
     """One validator per draft: building it resolves the whole metaschema, which is not cheap."""
-    return cls(cls.META_SCHEMA)
+    return bounded(cls)(cls.META_SCHEMA)
 
 
-def _metaschema_findings(schema: LoadedSchema) -> list[Finding]:
+def _metaschema_findings(schema: LoadedSchema, steps: int) -> list[Finding]:
     data = schema.document.data
     if isinstance(data, bool):
         return []
@@ -141,7 +387,15 @@ def _metaschema_findings(schema: LoadedSchema) -> list[Finding]:
     except Exception:
         cls = jsonschema.Draft202012Validator
     findings = []
-    for error in itertools.islice(_meta_validator(cls).iter_errors(data), 20):
+    errors, complete = bounded_errors(_meta_validator(cls), data, steps, 20)
+    if not complete:
+        findings.append(Finding(
+            "limits/too-many", Severity.WARNING, schema.display, 1,
+            f"the schema is too big to check against its metaschema in {steps} steps "
+            "(50 x limits.options): the rest is not checked",
+            "split the schema, or raise `limits.options` in the config",
+        ))  # fmt: skip
+    for error in errors:
         findings.append(
             Finding(
                 "schema/invalid",
@@ -183,22 +437,27 @@ _SHAPES = (
 )
 
 
-def _example(walk: Walk, data: dict[str, Any], resolver: Any) -> tuple[Any, bool]:
+def _example(walk: Walk, data: dict[str, Any], resolver: Any, steps: int) -> tuple[Any, bool]:
     """An example that validates: the fuller one if it does, else the one with required keys."""
     if not any(k in data for k in _SHAPES):
         return None, False  # definitions only: there is no document to give an example of
     try:
-        cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
-        validator = cls(data, registry=walk_registry(resolver))
+        validator = validator_class(data)(data, registry=walk_registry(resolver))
     except Exception:
         return None, False
     for full in (True, False):
         try:
             example = build_example(data, resolver, walk, full=full)
-            if example is not None and validator.is_valid(example):
-                return example, True
         except Exception:
             continue
+        if example is None:
+            continue
+        try:
+            errors, complete = bounded_errors(validator, example, steps, 1)
+        except Exception:  # a $ref validation cannot resolve
+            continue
+        if complete and not errors:
+            return example, True
     return None, False
 
 
@@ -207,10 +466,16 @@ def walk_registry(resolver: Any) -> Any:
 
 
 def read_schema(
-    loaded: LoadedSchema, registry: referencing.Registry[Any], check: bool = True
+    loaded: LoadedSchema,
+    registry: referencing.Registry[Any],
+    check: bool = True,
+    limits: Limits | None = None,
 ) -> tuple[Schema, list[Finding]]:
     """Flatten one schema into its options, with findings for what is wrong in it."""
-    walk = Walk(loaded.id, loaded.display, loaded.document.line)
+    limits = limits or Limits()
+    steps = validation_steps(limits)
+    walk = Walk(loaded.id, loaded.display, loaded.document.line, max_options=limits.options,
+                ref_depth=limits.ref_depth)  # fmt: skip
     data = as_dict(loaded.document.data)
     resolver = registry.resolver(base_uri=loaded.uri)
     root = resolve(walk, data, resolver, 1)
@@ -222,8 +487,10 @@ def read_schema(
     root.mark(walk.expanded, ROOT_ANCHOR)
     walk_children(walk, root.node, root.resolver, "", 0, pointer, stack=stack)
     walk_definitions(walk, data, resolver)
-    example, has_example = _example(walk, data, resolver)
-    findings = (_metaschema_findings(loaded) if check else []) + walk.findings
+    hazard = validation_hazard(loaded, resolver, steps)
+    example, has_example = (None, False) if hazard else _example(walk, data, resolver, steps)
+    findings = (_metaschema_findings(loaded, steps) if check else []) + walk.findings
+    findings += [hazard] if hazard is not None and check else []
     for option in walk.options:
         if option.definition and option.depth == 0:
             continue  # a definition's own description is optional; its options' are not
@@ -266,7 +533,7 @@ def read_schema(
 
 
 def read_schema_folder(
-    folder: Path | None, display: Any, check: bool = True
+    folder: Path | None, display: Any, check: bool = True, limits: Limits | None = None
 ) -> tuple[list[LoadedSchema], list[Schema], list[Finding]]:
     """Every schema of the folder, as loaded and flattened; findings for what could not be read."""
     if folder is None:
@@ -276,7 +543,7 @@ def read_schema_folder(
     schemas = []
     for item in loaded:
         try:
-            schema, found = read_schema(item, registry, check)
+            schema, found = read_schema(item, registry, check, limits)
         except RecursionError:
             findings.append(Finding(
                 "schema/invalid", Severity.ERROR, item.display, 1,
@@ -288,10 +555,22 @@ def read_schema_folder(
     return loaded, schemas, findings
 
 
-def read_schemas(folder: Path | None, display: Any) -> tuple[list[Schema], list[Finding]]:
+def read_schemas(
+    folder: Path | None, display: Any, limits: Limits | None = None
+) -> tuple[list[Schema], list[Finding]]:
     """Every schema of the folder, flattened; findings for whatever could not be read."""
-    _, schemas, findings = read_schema_folder(folder, display)
+    _, schemas, findings = read_schema_folder(folder, display, limits=limits)
     return schemas, findings
 
 
-__all__ = ["LoadedSchema", "build_registry", "load_schemas", "read_schema_folder", "read_schemas"]
+__all__ = [
+    "LoadedSchema",
+    "bounded_errors",
+    "build_registry",
+    "load_schemas",
+    "read_schema_folder",
+    "read_schemas",
+    "validation_hazard",
+    "validation_steps",
+    "validator_class",
+]

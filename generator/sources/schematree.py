@@ -23,6 +23,7 @@ from ..model import Finding, Option, Pitfall, Severity
 from ..yamlload import as_dict, as_list
 
 MAX_OPTIONS = 20_000
+MAX_VALUES = 1_000  # enum values and examples shown for one option
 ROOT_ANCHOR = "_options"  # the heading above all options: where the whole schema is shown
 PAGE_ANCHORS = ("_example", "_summary", "_options", "_definitions")  # the page's own headings
 Pointer = tuple[str | int, ...]
@@ -59,6 +60,11 @@ class Walk:
     expanded: dict[str, str] = field(default_factory=dict)  # ref target -> anchor of first use
     segments: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> its parts
     pending: list[tuple[dict[str, Any], Any, str, Pointer | None]] = field(default_factory=list)
+    max_options: int = MAX_OPTIONS  # `limits.options`
+    ref_depth: int = 64  # `limits.ref_depth`: `$ref`s followed in one chain, or nested in a path
+    nested_refs: int = 0  # definitions being expanded inside each other, where the walk is
+    cut: set[str] = field(default_factory=set)  # limits already reported
+    too_long: set[str] = field(default_factory=set)  # definitions in a $ref chain over the limit
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,21 @@ class Resolved:
             expanded.setdefault(uri, anchor)
 
 
+def too_many(walk: Walk, what: str, line: int | None, message: str, hint: str) -> None:
+    """A limit of the walk is hit: said once per kind of limit."""
+    if what in walk.cut:
+        return
+    walk.cut.add(what)
+    walk.findings.append(
+        Finding("limits/too-many", Severity.WARNING, walk.display, line, message, hint)
+    )
+
+
 def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
     """Follow `$ref` chains (siblings of `$ref` kept); report what cannot be resolved, once."""
     if not isinstance(node, dict):
         return Resolved({} if node is not False else {"not": {}}, resolver, None)
-    resolver = _scoped(resolver, node)
+    resolver = scoped(resolver, node)
     seen: list[str] = []
     extra: dict[str, Any] = {}
     local: bool | None = None  # every $ref so far stayed in this file
@@ -106,7 +122,13 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
             remote = ref if ref.startswith(("http://", "https://")) else ""
             return Resolved(siblings, resolver, uri, remote, tuple(seen), extra=extra)
         target = identity(found.contents)
-        if target in seen:
+        if target in seen or target in walk.too_long:
+            return Resolved({}, resolver, uri, chain=tuple(seen), extra=extra)
+        if len(seen) >= walk.ref_depth:
+            walk.too_long.update(seen)  # met again from another $ref: not followed again
+            too_many(walk, "ref-chain", line, f"more than {walk.ref_depth} $refs lead to one "
+                     "another (limits.ref_depth): the rest are not followed",
+                     "refer to the definition itself")  # fmt: skip
             return Resolved({}, resolver, uri, chain=tuple(seen), extra=extra)
         seen.append(target)
         uri = uri or target
@@ -117,13 +139,13 @@ def resolve(walk: Walk, node: Any, resolver: Any, line: int | None) -> Resolved:
         if siblings:
             node = _merge(node, siblings)
             extra = _merge(siblings, extra)
-        resolver = _scoped(
+        resolver = scoped(
             found.resolver, found.contents if isinstance(found.contents, dict) else {}
         )
     return Resolved(node, resolver, uri, chain=tuple(seen), extra=extra, pointer=pointer)
 
 
-def _scoped(resolver: Any, node: dict[str, Any]) -> Any:
+def scoped(resolver: Any, node: dict[str, Any]) -> Any:
     """The resolver for refs inside `node`: relative to its own `$id` (`id` in draft-04)."""
     own = node.get("$id", node.get("id"))
     if not isinstance(own, str) or not own or own.startswith("#"):
@@ -152,7 +174,7 @@ def _pointer(ref: str) -> tuple[str | int, ...]:
     parts: list[str | int] = []
     for raw in ref[2:].split("/"):
         part = unquote(raw).replace("~1", "/").replace("~0", "~")
-        parts.append(int(part) if part.isdigit() else part)
+        parts.append(int(part) if part.isascii() and part.isdigit() and len(part) < 19 else part)
     return tuple(parts)
 
 
@@ -420,6 +442,11 @@ def make_option(
     node = target.node
     enum = as_list(node.get("enum"))
     examples = as_list(node.get("examples")) or ([node["example"]] if "example" in node else [])
+    if len(enum) > MAX_VALUES or len(examples) > MAX_VALUES:
+        too_many(walk, f"values {path}", line, f"option {path or '(top level)'} has more than "
+                 f"{MAX_VALUES} enum values or examples: the first {MAX_VALUES} are shown",
+                 "move the list to a file the description links to")  # fmt: skip
+        enum, examples = enum[:MAX_VALUES], examples[:MAX_VALUES]
     description = node.get("markdownDescription") or node.get("description") or node.get("title")
     items = _items_of(node, target.resolver, walk) if "items" in node else {}
     alternatives: list[str] = []
@@ -500,7 +527,8 @@ def walk_children(
     if node.get("$defs") or node.get("definitions"):
         walk.pending.append((node, resolver, path, pointer))  # listed once the root is walked
     for suffix, child, required, key, child_condition in _children(node):
-        if len(walk.options) >= MAX_OPTIONS:
+        if len(walk.options) >= walk.max_options:
+            _options_cut(walk)
             return
         child_pointer = (*pointer, *key) if pointer is not None else None
         line = walk.lines(child_pointer) if child_pointer is not None else None
@@ -571,6 +599,16 @@ def walk_children(
             )
 
 
+def _options_cut(walk: Walk) -> None:
+    too_many(
+        walk,
+        "options",
+        1,
+        f"more than {walk.max_options} options (limits.options): the rest are not shown",
+        "split the schema, or raise `limits.options` in the config",
+    )
+
+
 def _expand(
     walk: Walk,
     target: Resolved,
@@ -584,13 +622,26 @@ def _expand(
 ) -> None:
     """Walk a target's options at `path`; a definition its `$ref` chain leads to that is shown
     elsewhere already is linked to, and only what is written beside the `$ref` is walked."""
+    nested = 1 if target.chain else 0
+    if walk.nested_refs + nested > walk.ref_depth:
+        line = walk.lines(pointer) if pointer is not None else None
+        too_many(walk, "ref-depth", line, f"definitions nested more than {walk.ref_depth} deep "
+                 f"through $refs (limits.ref_depth): what is below {path} is not shown",
+                 "flatten the schema, or raise `limits.ref_depth` in the config")  # fmt: skip
+        return
     inner = target.shown(walk.expanded)
     target.mark(walk.expanded, anchor)
     node = target.node
     if inner is not None:
         _link(walk, path, inner, whole=False)
         node, pointer = target.extra, None
-    walk_children(walk, node, target.resolver, path, depth, pointer, condition, definition, stack)
+    walk.nested_refs += nested
+    try:
+        walk_children(
+            walk, node, target.resolver, path, depth, pointer, condition, definition, stack
+        )
+    finally:
+        walk.nested_refs -= nested
 
 
 def _anchor_for(walk: Walk, path: str) -> str:
@@ -624,7 +675,10 @@ def walk_definitions(walk: Walk, node: dict[str, Any], resolver: Any, prefix: st
     then those nested in subschemas, met on the way."""
     for keyword in ("$defs", "definitions"):
         for name, sub in as_dict(node.get(keyword)).items():
-            if not isinstance(sub, dict) or len(walk.options) >= MAX_OPTIONS:
+            if not isinstance(sub, dict):
+                continue
+            if len(walk.options) >= walk.max_options:
+                _options_cut(walk)
                 continue
             if identity(sub) in walk.expanded:
                 continue

@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,8 +26,16 @@ from typing import IO, Any
 from ..analysis.versions import compare
 from ..model import Change
 from ..progress import say
-from .gitrepo import GIT, GIT_ENV, GIT_TIMEOUT_SECONDS, RepoError, git, resolve_ref
-from .history import merge_request
+from .gitrepo import (
+    GIT,
+    GIT_ENV,
+    GIT_TIMEOUT_SECONDS,
+    RepoError,
+    check_log,
+    git,
+    resolve_ref,
+)
+from .history import merge_request, shallow_commits
 from .kustomize import KUSTOMIZATION_FILES
 
 CACHE_VERSION = 1
@@ -55,10 +64,12 @@ class BlobReader:
         if len(header) != 3 or header[1] != b"blob":
             raise RepoError(f"blob {blob} is missing")
         size = int(header[2])
-        data = stdout.read(size + 1)[:size]
-        if size > limit:
+        if size > limit:  # read past, in bounded pieces, and refused
+            left = size + 1
+            while left > 0 and (piece := stdout.read(min(left, 1 << 20))):
+                left -= len(piece)
             raise RepoError(f"a file is larger than {limit} bytes")
-        return data
+        return stdout.read(size + 1)[:size]
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -116,25 +127,29 @@ class _Commit:
 
 
 def _log(root: Path, revisions: str, marker: bytes) -> Iterator[bytes]:
-    """The raw chunks of one commit each of `git log --raw -z`, first-parent, oldest first."""
+    """The raw chunks of one commit each of `git log --raw -z`, first-parent, oldest first;
+    RepoError when git fails or takes too long."""
     start, end = b"\x1e" + marker + b"S", b"\x1e" + marker + b"E"
     fmt = f"%x1e{marker.decode()}S%H%x00%an%x00%aI%x00%s%x00%b%x1e{marker.decode()}E"
     args = [*GIT, "log", "--first-parent", "--reverse", "--raw", "--no-renames", "--no-abbrev",
-            "-z", "--diff-merges=first-parent", f"--format={fmt}", revisions, "--"]  # fmt: skip
+            "--no-textconv", "--no-ext-diff", "-z", "--diff-merges=first-parent",
+            f"--format={fmt}", revisions, "--"]  # fmt: skip
     env = {**os.environ, **GIT_ENV}
-    with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          stdin=subprocess.DEVNULL, env=env) as process:  # fmt: skip
-        assert process.stdout is not None
-        watchdog = threading.Timer(GIT_TIMEOUT_SECONDS, process.kill)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            yield from _chunks(process.stdout, start, end)
-        finally:
-            watchdog.cancel()
-            process.stdout.close()
-            if process.poll() is None:
-                process.kill()
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=errors,
+                              stdin=subprocess.DEVNULL, env=env) as process:  # fmt: skip
+            assert process.stdout is not None
+            watchdog = threading.Timer(GIT_TIMEOUT_SECONDS, process.kill)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                yield from _chunks(process.stdout, start, end)
+            finally:
+                watchdog.cancel()
+                process.stdout.close()
+                if process.poll() is None:
+                    process.kill()
+        check_log(process.returncode, errors)
 
 
 def _chunks(stream: IO[bytes], start: bytes, end: bytes) -> Iterator[bytes]:
@@ -165,10 +180,15 @@ def _commit(chunk: bytes, end: bytes) -> _Commit | None:
     changes = []
     for index in range(0, len(tokens) - 1, 2):
         meta = tokens[index].decode("ascii", "replace").lstrip(":\n").split()
-        if len(meta) < 5 or meta[1] == "160000":  # not a raw entry, or a submodule
+        if len(meta) < 5:  # not a raw entry
             continue
         path = tokens[index + 1].decode("utf-8", "surrogateescape")
-        changes.append((meta[4][:1], meta[3], path))
+        status = meta[4][:1]
+        if meta[1] in ("120000", "160000"):  # a link or a submodule is no file: never read
+            status, meta[3] = "D", _ZERO
+        elif status == "T":  # a link or a submodule became a file: it came
+            status = "A"
+        changes.append((status, meta[3], path))
     sha, author, date, subject, body = fields
     return _Commit(sha, author, date, subject, body.strip(), changes)
 
@@ -183,6 +203,7 @@ class Walk:
     folder: str  # the environment's folder ("" for the whole repo)
     key: str  # what else the state depends on (settings), for the cache
     state_of: Callable[[BlobView], State]
+    limit: int = MAX_COMMITS  # commits walked at most (`limits.history_commits`)
 
 
 def _relevant(walk: Walk, changed: list[tuple[str, str, str]], consulted: set[str]) -> bool:
@@ -258,6 +279,7 @@ def walk_history(walk: Walk, cache: Path | None) -> list[Change]:
     else:
         revisions, blobs, state, consulted, rows, fresh = head, {}, {}, set(), [], True
     say(f"reading the history of {walk.environment}")
+    cut = shallow_commits(walk.root)  # a shallow clone's oldest commits add all: no deploy
     marker = secrets.token_hex(12).encode()
     reader = BlobReader(walk.root)
     renders: dict[str, tuple[State, set[str]]] = {}
@@ -265,7 +287,7 @@ def walk_history(walk: Walk, cache: Path | None) -> list[Change]:
     try:
         for count, chunk in enumerate(_log(walk.root, revisions, marker)):
             commit = _commit(chunk, b"\x1e" + marker + b"E")
-            if commit is None or count > MAX_COMMITS:
+            if commit is None or count > walk.limit:
                 continue
             for status, blob, path in commit.changes:
                 if status == "D" or blob == _ZERO:
@@ -287,7 +309,8 @@ def walk_history(walk: Walk, cache: Path | None) -> list[Change]:
                 consulted = view.consulted
                 listing = view._files, view.listing
                 renders[_render_key(consulted, blobs)] = (after, consulted)
-            rows += _rows(walk, commit, state, after)
+            if commit.sha not in cut:
+                rows += _rows(walk, commit, state, after)
             state = after
     finally:
         reader.close()

@@ -7,6 +7,7 @@ Neither format has room for examples or pitfalls, so a sidecar `<template>.docs.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,6 +19,7 @@ from ..yamlload import (
     YamlError,
     as_dict,
     as_list,
+    input_regex,
     load_documents,
     load_one,
     read_text,
@@ -26,7 +28,6 @@ from ..yamlload import (
 TEMPLATE_SUFFIXES = (".yml", ".yaml")
 SIDECAR_SUFFIXES = (".docs.yml", ".docs.yaml")
 _GITLAB_USE = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)")
-_GITHUB_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _GITHUB_USE = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)")
 _GITLAB_KEYWORDS = {
     "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
@@ -196,11 +197,26 @@ def _used(template: Template, text: str) -> dict[str, list[int]]:
             for name in _GITLAB_USE.findall(line):
                 uses.setdefault(name, []).append(number)
         return uses
-    for match in _GITHUB_EXPRESSION.finditer(text):
-        for use in _GITHUB_USE.finditer(match.group(1)):
-            number = text.count("\n", 0, match.start(1) + use.start()) + 1
+    number, counted = 1, 0  # lines counted once, as the expressions come, not from the top
+    for start, body in _expressions(text):
+        for use in _GITHUB_USE.finditer(body):
+            at = start + use.start()
+            number += text.count("\n", counted, at)
+            counted = at
             uses.setdefault(use.group(1).lower(), []).append(number)
     return uses
+
+
+def _expressions(text: str) -> Iterator[tuple[int, str]]:
+    """Each `${{ ... }}` of a text: where its body starts, and the body (up to the first `}}`).
+    String search, not a lazy regex, which rescans to the end for every unclosed `${{`."""
+    start = text.find("${{")
+    while start != -1:
+        end = text.find("}}", start + 3)
+        if end == -1:
+            return
+        yield start + 3, text[start + 3 : end]
+        start = text.find("${{", end + 2)
 
 
 def _finding(rule: str, level: Severity, template: Template, line: int | None, message: str,
@@ -219,12 +235,12 @@ def _value_findings(template: Template, item: Input) -> list[Finding]:
         ))  # fmt: skip
     if not item.regex:
         return findings
-    try:
-        pattern = re.compile(item.regex.strip("/"))
-    except re.error as error:
+    pattern = input_regex(item.regex.strip("/"))  # RE2, as GitLab reads it: linear time
+    if pattern is None:
         findings.append(_finding(
             "template/invalid-regex", Severity.ERROR, template, item.line,
-            f"regex of input {item.name!r} does not compile: {error}", "fix the `regex`",
+            f"regex of input {item.name!r} does not compile (RE2 syntax, as GitLab reads it)",
+            "fix the `regex`",
         ))  # fmt: skip
         return findings
     default = item.default if item.has_default and isinstance(item.default, str) else ""

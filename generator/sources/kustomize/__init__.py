@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ...limits import Limits
 from ...model import Finding, Severity
 from ...yamlload import Document, as_dict
 from .builtin import BuiltinRenderer, Rendered, images_of
@@ -54,9 +55,10 @@ class Renderer:
     work: Path
     config_file: str
     findings: list[Finding] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)  # the config's
 
     def __post_init__(self) -> None:
-        self.builtin = BuiltinRenderer(self.tree, self.documents)
+        self.builtin = BuiltinRenderer(self.tree, self.documents, self.limits.overlay_objects)
         self.kustomize, self.why_builtin = find_kustomize(self.setting)
         if self.kustomize is None and self.setting not in ("auto", "builtin"):
             self.findings.append(Finding(
@@ -74,9 +76,13 @@ class Renderer:
                 f"remote {ref.key} entry {ref.entry} is not fetched; what it deploys is not cataloged",
                 "vendor it into the repo to have it cataloged and rendered by kustomize",
             ))  # fmt: skip
-        if self.kustomize is not None and not remote:
+        outside = any(
+            ref.target is None and not ref.remote
+            for name in self.tree.closure(root)[0] for ref in self.tree.references(name)
+        )  # fmt: skip
+        if self.kustomize is not None and not remote and not outside:
             try:
-                outputs = build(self.kustomize, self.place(), folder, self.work)
+                outputs = build(self.kustomize, self.place(), folder, self.work, self.limits)
             except KustomizeError as error:
                 self.findings.append(Finding(
                     "envrepo/kustomize-failed", Severity.ERROR, self.display(root), None,
@@ -87,7 +93,7 @@ class Renderer:
                 return self._builtin(root, folder, f"{NOT_RENDERED}: {error}")
             objects = tuple(self._from_output(o.document, o.file, root) for o in outputs)
             return Overlay(folder, self.kustomize.label, "", self._placed(root, objects))
-        why = "remote references" if remote else ""
+        why = "remote references" if remote else ""  # what leaves the repo: refused by the builtin
         return self._builtin(root, folder, why)
 
     def _builtin(self, root: str, folder: str, problem: str) -> Overlay:

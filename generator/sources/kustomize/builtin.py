@@ -12,18 +12,21 @@ cannot follow (generators' output, Helm charts, replacements, plugins, remote ba
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from ...yamlload import Document, as_dict, as_list, load_documents
+from ...limits import Limits
+from ...yamlload import Document, as_dict, as_list, input_regex, load_documents
 from .merge import BUILTIN_KINDS, PatchError, json_patch, strategic_merge
 from .tree import GENERATOR_KEYS, Reference, Tree, clone, normalise, textual
 
 METADATA_LABELS = "/".join(("metadata", "labels"))  # a LabelTransformer's field spec
-MAX_OBJECTS = 50_000  # objects one overlay may render to
+COPIES = 5  # objects copied from bases into overlays, in one render, per object allowed
+MAX_COMPONENTS = 100  # components nested in components: deeper is an attack, not an overlay
+RESOURCES = ("resources", "bases")
 REPLICA_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 NOT_FOLLOWED = {
@@ -82,11 +85,17 @@ def _objects(document: Document, file: str) -> list[Rendered]:
     return out
 
 
+class BadPattern(Exception):
+    """A patch target's regex RE2 (kustomize's Go regexp) does not accept."""
+
+
 def _anchored(pattern: Any, value: str) -> bool:
-    try:
-        return re.fullmatch(str(pattern), value) is not None
-    except re.error:
-        return False
+    """`value` matches a target's regex whole, as kustomize matches it: with RE2, in linear time
+    (Python's `re` backtracks for ever on `(a+)+$`); BadPattern where kustomize would fail."""
+    compiled = input_regex(f"^(?:{pattern})$")
+    if compiled is None:
+        raise BadPattern(str(pattern))
+    return compiled.search(value) is not None
 
 
 def _selector(expression: Any, values: dict[str, Any]) -> bool:
@@ -116,7 +125,8 @@ def _group(api: str) -> str:
 
 
 def targets(objects: list[Rendered], target: dict[str, Any]) -> list[Rendered]:
-    """The objects a patch `target` selects: kind, name, namespace as anchored regexes."""
+    """The objects a patch `target` selects: kind, name, namespace as anchored regexes
+    (BadPattern when one is not a regex kustomize accepts)."""
     found = []
     for obj in objects:
         metadata = as_dict(obj.data.get("metadata"))
@@ -143,18 +153,76 @@ def targets(objects: list[Rendered], target: dict[str, Any]) -> list[Rendered]:
 
 @dataclass
 class BuiltinRenderer:
-    """Renders root overlays of one repo; each kustomization is built once."""
+    """Renders root overlays of one repo; each kustomization is built once per repo (a base
+    included twice, or by two overlays, is built once and its objects copied)."""
 
     tree: Tree
     documents: Callable[[str], list[Document]]  # a repo file -> its YAML documents
+    objects_limit: int = Limits().overlay_objects  # objects one kustomization may hold
     gaps: list[Gap] = field(default_factory=list)
     _built: dict[str, list[Rendered]] = field(default_factory=dict)
-    _count: int = 0
+    _cyclic: set[tuple[str, str]] = field(default_factory=set)  # (kustomization, base) edges
+    _exhausted: bool = False  # the objects limit was hit in this render: the rest is not read
+    _copies: int = 0  # objects copied from a built base in this render
     _here: tuple[str, int] | None = None  # where the transformation being applied is written
 
     def render(self, root: str) -> list[Rendered]:
         """The objects a root overlay renders to."""
-        return self._build(root, ())
+        if self._exhausted:  # what was built past the limit is cut: build it again
+            self._built.clear()
+            self._exhausted = False
+        self._copies = 0
+        collecting = gc.isenabled()
+        gc.disable()  # YAML data holds no cycles; collecting while copying it is quadratic
+        # Bases first, deepest first, without recursion: however deep the overlays are nested,
+        # building one only copies what its bases were built to.
+        try:
+            for name in self._order(root):
+                if name not in self._built and self.tree.kind(name) != "Component":
+                    self._build(name, ())
+            return self._build(root, ())
+        except RecursionError:  # what is left recursive is bounded; this is the last guard
+            self._gap(root, None, "nested too deep to render", rule="limits/too-many")
+            return []
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _included(self, name: str) -> Iterator[tuple[Reference, str]]:
+        for ref in self.tree.references(name):
+            if (ref.key in (*RESOURCES, "components") and ref.kustomization is not None
+                    and not ref.remote):  # fmt: skip
+                yield ref, ref.kustomization
+
+    def _order(self, root: str) -> list[str]:
+        """The kustomizations an overlay includes, each after those it includes (a post-order,
+        walked without recursion); an inclusion that closes a cycle is a gap, and not followed."""
+        if root not in self.tree.files:
+            return []
+        order: list[str] = []
+        done: set[str] = set()
+        on_path = {root}
+        todo = [(root, self._included(root))]
+        while todo:
+            name, children = todo[-1]
+            for ref, child in children:
+                if child in on_path:
+                    if (name, child) not in self._cyclic:
+                        self._cyclic.add((name, child))
+                        self._gap(name, ref.line, f"{ref.entry}: kustomizations include each "
+                                  "other in a cycle", fatal=True)  # fmt: skip
+                    continue
+                if child in done or child in self._built or child not in self.tree.files:
+                    continue
+                on_path.add(child)
+                todo.append((child, self._included(child)))
+                break
+            else:
+                todo.pop()
+                on_path.discard(name)
+                done.add(name)
+                order.append(name)
+        return order
 
     def _gap(self, name: str, line: int | None, message: str, fatal: bool = False,
              rule: str = "") -> None:  # fmt: skip
@@ -166,8 +234,19 @@ class BuiltinRenderer:
         if name in stack:
             self._gap(name, None, "kustomizations include each other in a cycle", fatal=True)
             return []
+        if self._exhausted:
+            return []
         if name not in self._built:
             self._built[name] = self._accumulate(name, [], (*stack, name))
+        self._copies += len(self._built[name])
+        if self._copies > COPIES * self.objects_limit:  # bases of many objects, nested deep
+            if self._exhausted:
+                return []
+            self._exhausted = True
+            self._gap(name, None, f"more than {COPIES * self.objects_limit} objects copied from "
+                      "bases into overlays (5 x limits.overlay_objects): the rest is not read",
+                      rule="limits/too-many")  # fmt: skip
+            return []
         return [
             Rendered(clone(r.data), r.file, r.line, list(r.names), r.set_at)
             for r in self._built[name]
@@ -178,10 +257,10 @@ class BuiltinRenderer:
     ) -> list[Rendered]:
         spec = self.tree.spec(name)
         refs = self.tree.references(name)
+        ids = {_id(o) for o in objects}
         for ref in refs:
-            if ref.key in ("resources", "bases"):
-                objects += self._resource(name, ref, stack)
-        self._duplicates(name, objects)
+            if ref.key in RESOURCES:
+                self._add(name, ref, objects, ids, self._resource(name, ref, stack))
         for ref in refs:
             if ref.key == "components":
                 objects = self._component(name, ref, objects, stack)
@@ -192,12 +271,35 @@ class BuiltinRenderer:
                 self._gap(name, line, f"{key}: {what} not followed by the built-in renderer")
         return self._transform(name, spec, objects)
 
+    def _add(self, name: str, ref: Reference, objects: list[Rendered],
+             ids: set[tuple[str, str, str]], found: list[Rendered]) -> None:  # fmt: skip
+        """Objects a resource entry adds, as kustomize adds them: an id already there is refused
+        (kustomize stops there; the built-in renderer keeps the first and goes on), and past the
+        objects limit the rest is not read."""
+        for obj in found:
+            key = _id(obj)
+            if key in ids:
+                self._gap(name, ref.line, f"{ref.entry}: {obj.kind} {obj.name} is included twice "
+                          "(kustomize: may not add resource with an already registered id)",
+                          fatal=True)  # fmt: skip
+                continue
+            if len(objects) >= self.objects_limit:
+                self._exhausted = True
+                self._gap(name, ref.line, f"{ref.entry}: more than {self.objects_limit} objects "
+                          "(limits.overlay_objects): the rest is not read",
+                          rule="limits/too-many")  # fmt: skip
+                return
+            ids.add(key)
+            objects.append(obj)
+
     def _resource(self, name: str, ref: Reference, stack: tuple[str, ...]) -> list[Rendered]:
         if ref.remote or ref.target is None:
             what = "remote" if ref.remote else "outside the repo"
             self._gap(name, ref.line, f"{ref.key} {ref.entry} is {what}: not followed")
             return []
         if ref.kustomization is not None:
+            if (name, ref.kustomization) in self._cyclic:
+                return []  # the cycle is a gap already
             if self.tree.kind(ref.kustomization) == "Component":
                 self._gap(name, ref.line, f"{ref.entry} is a Component listed as a resource", True)
                 return []
@@ -217,12 +319,6 @@ class BuiltinRenderer:
         for obj in found:
             if not obj.name:
                 self._gap(name, ref.line, f"{obj.kind} in {ref.entry} has no metadata.name", True)
-        self._count += len(found)
-        if self._count > MAX_OBJECTS:
-            self._gap(
-                name, ref.line, f"more than {MAX_OBJECTS} objects: the rest is not read", True
-            )
-            return []
         return found
 
     def _component(self, name: str, ref: Reference, objects: list[Rendered],
@@ -233,8 +329,12 @@ class BuiltinRenderer:
         if ref.kustomization is None or self.tree.kind(ref.kustomization) != "Component":
             self._gap(name, ref.line, f"component {ref.entry} is not a kind: Component", True)
             return objects
-        if ref.kustomization in stack:
+        if ref.kustomization in stack or (name, ref.kustomization) in self._cyclic:
             self._gap(name, ref.line, "components include each other in a cycle", fatal=True)
+            return objects
+        if len(stack) > MAX_COMPONENTS:
+            self._gap(name, ref.line, f"components nested more than {MAX_COMPONENTS} deep: "
+                      "not followed", rule="limits/too-many")  # fmt: skip
             return objects
         return self._accumulate(ref.kustomization, objects, (*stack, ref.kustomization))
 
@@ -246,14 +346,6 @@ class BuiltinRenderer:
                 and not self.tree.exists(ref.target)
             ):
                 self._gap(name, ref.line, f"{ref.key} file {ref.entry} does not exist", fatal=True)
-
-    def _duplicates(self, name: str, objects: list[Rendered]) -> None:
-        seen: set[tuple[str, str, str]] = set()
-        for obj in objects:
-            key = (obj.kind, obj.namespace, obj.name)
-            if key in seen:
-                self._gap(name, None, f"{obj.kind} {obj.name} is included twice", fatal=True)
-            seen.add(key)
 
     # -- transformers, in kustomize's order -------------------------------------------------
 
@@ -362,7 +454,7 @@ class BuiltinRenderer:
                 if target is None:
                     self._gap(name, line, "a JSON 6902 patch without a target", fatal=True)
                     continue
-                for obj in targets(objects, target):
+                for obj in self._targets(name, line, objects, target):
                     try:
                         before = images_of(obj.data)
                         patched = json_patch(obj.data, as_list(patch))
@@ -374,6 +466,15 @@ class BuiltinRenderer:
             elif isinstance(patch, dict):
                 objects = self._smp(name, objects, patch, target, line)
         return objects
+
+    def _targets(self, name: str, line: int, objects: list[Rendered],
+                 target: dict[str, Any]) -> list[Rendered]:  # fmt: skip
+        try:
+            return targets(objects, target)
+        except BadPattern as error:
+            self._gap(name, line, f"patch target: {str(error)[:200]!r} is not a regex kustomize "
+                      "accepts (RE2 syntax)", fatal=True)  # fmt: skip
+            return []
 
     def _smp(self, name: str, objects: list[Rendered], patch: dict[str, Any],
              target: dict[str, Any] | None, line: int) -> list[Rendered]:  # fmt: skip
@@ -388,7 +489,7 @@ class BuiltinRenderer:
                 what = f"{patch.get('kind')} {metadata.get('name')}"
                 self._gap(name, line, f"patch for {what} matches no object", fatal=True)
         else:
-            selected = targets(objects, target)
+            selected = self._targets(name, line, objects, target)
         body = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")}
         metadata = {
             k: v
@@ -510,6 +611,10 @@ class BuiltinRenderer:
                     name, line, f"transformer {kind or entry} not followed by the built-in renderer"
                 )
         return objects  # fmt: skip
+
+
+def _id(obj: Rendered) -> tuple[str, str, str]:
+    return obj.kind, obj.namespace, obj.name
 
 
 def _mapping(parent: dict[str, Any], key: str) -> dict[str, Any]:

@@ -119,7 +119,13 @@ def _walk(document: Any, parts: list[str], path: str) -> Any:
     for part in parts:
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif (
+            isinstance(node, list)
+            and part.isascii()
+            and part.isdigit()
+            and len(part) < 19
+            and int(part) < len(node)
+        ):
             node = node[int(part)]
         else:
             raise PatchError(f"path {path!r} does not exist")

@@ -7,6 +7,7 @@ says which file of the repo it came from. The overlay's own files are never chan
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import os
@@ -20,15 +21,14 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from ...limits import Limits
 from ...yamlload import Document, as_dict, load_documents
 from .tree import normalise
 
-TIMEOUT_SECONDS = 60
-MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 ORIGIN = "config.kubernetes.io/origin"
 FORBIDDEN_FLAGS = ("--enable-helm", "--enable-alpha-plugins", "--enable-exec",
                    "--enable-star", "--load-restrictor", "--helm-command")  # fmt: skip
-_VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})")
 
 
 @dataclass(frozen=True)
@@ -88,18 +88,48 @@ def find_kustomize(setting: str | tuple[str, ...]) -> tuple[Kustomize | None, st
     return None, "no kustomize v5 on PATH (kustomize, or kubectl with kustomize v5)"
 
 
+NOWHERE = "http://127.0.0.1:9"  # the discard port: a proxy that never answers anything
+
+
+@functools.cache
+def _home() -> str:
+    """A private, empty home for kustomize and kubectl (kubectl writes its cache under $HOME),
+    removed when the run ends."""
+    home = tempfile.mkdtemp(prefix="pipeline-docs-kustomize-")
+    atexit.register(shutil.rmtree, home, True)
+    return home
+
+
 def _environment() -> dict[str, str]:
-    """What kustomize sees of the environment: no plugin folders, no credentials helpers."""
+    """What kustomize sees of the environment: no plugin folders, no credentials helpers, no
+    user's home or kubeconfig, and no way out: every proxy variable names a port nothing answers
+    on (kustomize would fetch a remote base or resource through it), and git, which it clones
+    remote bases with, may use no transport but local files, never ssh, never prompt."""
     keep = ("PATH", "LANG", "LC_ALL", "TMPDIR")
-    return {k: v for k, v in os.environ.items() if k in keep} | {"HOME": tempfile.gettempdir()}
+    home = _home()
+    closed = {
+        "HOME": home,
+        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        "KUBECONFIG": os.path.join(home, "no-kubeconfig"),
+        "GIT_ALLOW_PROTOCOL": "file",
+        "GIT_SSH_COMMAND": "false",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        closed[name] = closed[name.lower()] = NOWHERE
+    closed["NO_PROXY"] = closed["no_proxy"] = ""
+    return {k: v for k, v in os.environ.items() if k in keep} | closed
 
 
 def _clean(message: str, *places: Path) -> str:
     """kustomize's message without log prefixes or this machine's paths."""
     lines = message.strip().splitlines()
     text = lines[-1] if lines else "kustomize failed"
-    match = re.search(r'err="(.*)"\s*$', text)
-    text = match[1].replace('\\"', '"') if match else text
+    start, end = text.find('err="'), text.rstrip().rfind('"')  # klog: `... err="<message>"`
+    text = text[start + 5 : end].replace('\\"', '"') if 0 <= start < end - 4 else text
     if text.strip() == ">":  # klog's multi-line form: `err=<`, indented lines, then `>`
         start = max(
             (n for n, line in enumerate(lines) if line.rstrip().endswith("err=<")), default=-1
@@ -110,7 +140,7 @@ def _clean(message: str, *places: Path) -> str:
     return text[:2000]
 
 
-def _run(command: list[str], cwd: Path) -> bytes:
+def _run(command: list[str], cwd: Path, limits: Limits) -> bytes:
     """Run kustomize with a timeout and an output cap; raise KustomizeError on failure."""
     chunks: list[bytes] = []
     with tempfile.TemporaryFile() as errors:
@@ -120,7 +150,7 @@ def _run(command: list[str], cwd: Path) -> bytes:
         except OSError as error:
             raise KustomizeError(f"cannot run {command[0]}: {error}") from error
         with process:
-            timer = threading.Timer(TIMEOUT_SECONDS, process.kill)
+            timer = threading.Timer(limits.kustomize_seconds, process.kill)
             timer.daemon = True
             timer.start()
             size = 0
@@ -128,8 +158,10 @@ def _run(command: list[str], cwd: Path) -> bytes:
                 assert process.stdout is not None
                 while chunk := process.stdout.read(1 << 16):
                     size += len(chunk)
-                    if size > MAX_OUTPUT_BYTES:
-                        raise KustomizeError(f"output over {MAX_OUTPUT_BYTES} bytes: not read")
+                    if size > limits.kustomize_output_bytes:
+                        raise KustomizeError(
+                            f"output over {limits.kustomize_output_bytes} bytes: not read"
+                        )
                     chunks.append(chunk)
             finally:
                 timer.cancel()
@@ -140,7 +172,7 @@ def _run(command: list[str], cwd: Path) -> bytes:
             errors.seek(0)
             message = errors.read(64 * 1024).decode("utf-8", "replace")
             if code < 0:
-                message = f"kustomize stopped after {TIMEOUT_SECONDS} s"
+                message = f"kustomize stopped after {limits.kustomize_seconds:g} s"
             raise KustomizeError(message)
     return b"".join(chunks)
 
@@ -153,7 +185,9 @@ class Output:
     file: str  # repo-relative; "" when kustomize did not say
 
 
-def build(kustomize: Kustomize, tree: Path, overlay: str, work: Path) -> list[Output]:
+def build(
+    kustomize: Kustomize, tree: Path, overlay: str, work: Path, limits: Limits | None = None
+) -> list[Output]:
     """`kustomize build` of one overlay folder of the tree at `tree`; KustomizeError on failure."""
     tree, work = tree.resolve(), work.resolve()
     key = hashlib.sha256(f"{tree}\0{overlay}".encode()).hexdigest()[:16]
@@ -163,7 +197,7 @@ def build(kustomize: Kustomize, tree: Path, overlay: str, work: Path) -> list[Ou
     spec = {"resources": [target], "buildMetadata": ["originAnnotations"]}
     (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     try:
-        raw = _run([*kustomize.command, "."], wrapper)
+        raw = _run([*kustomize.command, "."], wrapper, limits or Limits())
     except KustomizeError as error:
         raise KustomizeError(_clean(str(error), wrapper, tree)) from None
     documents, _ = load_documents(raw.decode("utf-8", "replace"), overlay or ".")
