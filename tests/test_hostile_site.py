@@ -471,6 +471,21 @@ def _overlay_repo(repo: Path) -> None:
         }
         write(folder / "kustomization.yaml", yaml.safe_dump(kustomization))
         _commit(repo, f"Stage {number}", "Author")
+    flux = {  # a Flux Kustomization of a hostile name deploying a folder: notes name it
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": f"ks{NAME}", "namespace": "flux-system"},
+        "spec": {
+            "path": f"./deployed{NAME}",
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+        },
+    }
+    write(repo / "clusters" / "ks.yaml", yaml.safe_dump(flux))
+    write(
+        repo / f"deployed{NAME}" / "w.yaml",
+        yaml.safe_dump(_workload("flux-app", "corp/f:1.0.0", {}, "f")),
+    )
+    _commit(repo, "Flux", "Author")
 
 
 def hostile_site(root: Path) -> Path:
@@ -533,7 +548,6 @@ FIXED: dict[str, str] = {
     "Change.environment": "an environment name: the config schema's pattern forbids markup",
     "Deployment.environment": "an environment name: the config schema's pattern forbids markup",
     "Deployment.kinds": "Kubernetes kinds the reader recognises: a fixed list",
-    "Deployment.note": "written by the reader (an ApplicationSet's generators, not expanded)",
     "Deployment.owner_source": "written by the reader: which label or file gave the owner",
     "Deployment.problem": "written by the reader: `unreadable`, `sha256 mismatch`",
     "Deployment.source": "`bundle` or `manifest`",
@@ -550,7 +564,6 @@ FIXED: dict[str, str] = {
     "SchemaChange.kind": "written by the release diff: added, removed, default changed...",
     "Template.kind": "`gitlab`, `github-action` or `github-workflow`",
     "WorkloadRef.kind": "Kubernetes kinds the reader recognises: a fixed list",
-    "WorkloadRef.note": "written by the reader: `Argo CD hook`, `generateName only`",
     "Rendering.renderer": "written by the reader: the renderer's name and version",
 }
 
