@@ -6,7 +6,7 @@ import dataclasses
 import glob
 from pathlib import Path
 
-from .analysis.bounds import cut_findings, team_lines
+from .analysis.bounds import cut_findings
 from .analysis.changelog import reference_findings, release_diffs, unannounced_findings
 from .analysis.drift import drift
 from .analysis.identity import history_as_cataloged
@@ -148,6 +148,5 @@ def _collect(config: Config) -> Model:
     states, found = drift(model, first_seen(model))
     findings += found
     findings += owner_findings(model, config.owners is not None)
-    owners_file = config.display(config.owners or "")
-    findings += cut_findings(model, owners_file, lambda: team_lines(config.owners, owners_file))
+    findings += cut_findings(model, config.display(config.owners or ""))
     return dataclasses.replace(model, drift=states, findings=tuple(apply_policy(findings, config)))

@@ -163,6 +163,7 @@ class Team:
     contact: str = ""
     chat: str = ""
     oncall: str = ""
+    line: int | None = None  # in owners.yml
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .sources.bundles import mirror_path
+from .sources.download import mirror_path
 from .sources.gitrepo import git
 from .yamlload import load_file
 

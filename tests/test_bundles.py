@@ -22,7 +22,9 @@ from generator.collect import collect
 from generator.config import load_config
 from generator.limits import Limits
 from generator.model import Severity
-from generator.sources.bundles import _members, mirror_path, read_bundle, url_facts
+from generator.sources.bundles import read_bundle, url_facts
+from generator.sources.download import mirror_path
+from generator.sources.tarball import read_members
 
 SOURCES = REPO / "examples" / "bundles"
 MIRROR = REPO / "examples" / "nexus"
@@ -359,7 +361,7 @@ ODD = {
 @pytest.mark.parametrize("path", mirrored_tarballs(), ids=lambda p: p.name)
 def test_the_reader_reads_every_mirrored_tarball_as_tarfile_does(path: Path) -> None:
     data = path.read_bytes()
-    members, findings = _members(data, URL, "environment.yml", 1)
+    members, findings = read_members(data, URL, "environment.yml", 1)
     assert findings == []
     assert members == _tarfile_members(data)
 
@@ -372,7 +374,7 @@ def test_the_reader_reads_long_names_in_every_format_and_compression(fmt: int, m
         members = {k: v for k, v in members.items() if k.isascii() and len(k) < 200}
         members["manifests/" + "p" * 120 + "/" + "n" * 90 + ".yaml"] = b"kind: Service\n"
     data = _packed(fmt, mode, members)
-    read, findings = _members(data, URL, "environment.yml", 1)
+    read, findings = read_members(data, URL, "environment.yml", 1)
     assert findings == []
     expected = {k.removeprefix("./"): v for k, v in _tarfile_members(data).items()}
     assert read == expected
@@ -381,7 +383,7 @@ def test_the_reader_reads_long_names_in_every_format_and_compression(fmt: int, m
 
 def test_a_member_over_the_member_limit_is_skipped_and_the_rest_is_read() -> None:
     data = tarball({"big.yaml": bytes(5000), "bundle.yml": b"service: cart\n"})
-    members, findings = _members(data, URL, "environment.yml", 2, Limits(member_bytes=4096))
+    members, findings = read_members(data, URL, "environment.yml", 2, Limits(member_bytes=4096))
     assert list(members) == ["bundle.yml"]
     assert [(f.rule, f.line) for f in findings] == [("bundle/unsafe", 2)]
     assert "'big.yaml' is 5000 bytes" in findings[0].message

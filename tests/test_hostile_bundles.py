@@ -29,12 +29,13 @@ from typing import Any
 
 import pytest
 from conftest import NEXUS, REPO, make_config, write
+from test_kustomize import needs_kubectl
 
 from generator.collect import collect
 from generator.config import load_config
 from generator.model import Deployment, Finding, Model, Severity
-from generator.sources import bundles
-from generator.sources.bundles import MAX_REDIRECTS, refusal
+from generator.sources import download, tarball
+from generator.sources.download import MAX_REDIRECTS, refusal
 from generator.sources.kustomize import real
 
 FAST = {"download_seconds": 2, "connect_seconds": 0.5}
@@ -410,8 +411,8 @@ def test_redirects_are_followed_a_bounded_number_of_times(
     ("behaviour", "rule", "requests"),
     [
         ("404", "bundle/download-failed", 1),  # will not get better: asked once
-        ("500", "bundle/download-failed", bundles.RETRIES + 1),  # asked again, a bounded number
-        ("reset", "bundle/download-failed", bundles.RETRIES + 1),
+        ("500", "bundle/download-failed", download.RETRIES + 1),  # asked again, a bounded number
+        ("reset", "bundle/download-failed", download.RETRIES + 1),
         ("hang", "bundle/too-slow", None),  # never answers
         ("trickle", "bundle/too-slow", None),  # a byte now and then, for ever
         ("trickle-head", "bundle/too-slow", None),  # the same, inside the headers
@@ -434,7 +435,7 @@ def test_a_misbehaving_server_is_a_finding_within_the_deadline(
     if requests is not None:
         assert len(server.requests) == requests
     else:
-        assert 1 <= len(server.requests) <= bundles.RETRIES + 1
+        assert 1 <= len(server.requests) <= download.RETRIES + 1
     if rule == "bundle/too-slow":
         assert "2 s" in finding.message  # the deadline the config set, not the default
     outcome.rest_is_built(service)
@@ -509,7 +510,7 @@ def test_a_hundred_thousand_members_are_read_up_to_the_limit_only(
     server.files["crowd"] = gzip.compress(member("bundle.yml", FACTS % b"crowd") + crowd(), 1)
     url = server.bundle("files", "crowd")
     outcome = catalog(tmp_path, [url], [server.url], capsys=capsys)
-    limit = bundles.DEFAULTS.bundle_members
+    limit = tarball.DEFAULTS.bundle_members
     assert f"more than {limit} members" in outcome.one("bundle/too-large", url).message
     assert outcome.deployments["crowd"].owner == "team-x"
     outcome.rest_is_built()
@@ -617,6 +618,7 @@ def test_a_long_bundle_url_does_not_hang_a_command(tmp_path: Path) -> None:
 # --- 5. the real kustomize has no way out -------------------------------------------------------
 
 
+@needs_kubectl
 def test_the_real_kustomize_fetches_nothing_and_writes_nothing_under_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

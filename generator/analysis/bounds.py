@@ -7,26 +7,11 @@ never read as semver (`versions.semver_key`). This step says, once per place, wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 from ..limits import Limits, cut
 from ..model import Finding, Model, Severity
-from ..yamlload import load_file
 
 RULE = "limits/cut"
 SHOWN = 40  # characters of a cut value the finding's message shows
-
-
-def team_lines(path: Path | None, display: str) -> dict[str, int]:
-    """The line of each team of owners.yml (read again: only when a team is over its limit)."""
-    if path is None or not path.is_file():
-        return {}
-    document, _ = load_file(path, display)
-    if document is None or not isinstance(document.data, dict):
-        return {}
-    teams = document.data.get("teams")
-    return {str(t): document.line(("teams", t)) for t in teams} if isinstance(teams, dict) else {}
 
 
 class _Cuts:
@@ -61,21 +46,16 @@ class _Cuts:
         ))  # fmt: skip
 
 
-def cut_findings(
-    model: Model, owners_file: str, lines_of_teams: Callable[[], dict[str, int]]
-) -> list[Finding]:
+def cut_findings(model: Model, owners_file: str) -> list[Finding]:
     """A `limits/cut` finding for each name and version over its limit, with where it is."""
     cuts = _Cuts(model.limits)
     for schema in model.schemas:
         cuts.name("schema id", schema.id, schema.file, None)
     for template in model.templates:
         cuts.name("template id", template.id, template.file, None)
-    long_teams = [t for t in model.teams if cut(t.id, cuts.limits.name_chars) != t.id
-                  or cut(t.name, cuts.limits.name_chars) != t.name]  # fmt: skip
-    lines = lines_of_teams() if long_teams else {}
-    for team in long_teams:
-        cuts.name("team id", team.id, owners_file, lines.get(team.id))
-        cuts.name("team name", team.name, owners_file, lines.get(team.id))
+    for team in model.teams:
+        cuts.name("team id", team.id, owners_file, team.line)
+        cuts.name("team name", team.name, owners_file, team.line)
     for env in model.environments:
         reported: set[tuple[str, str]] = set()  # (service, version) said at a deployment
         for d in env.deployments:

@@ -20,7 +20,8 @@ from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
 from ..yamlload import Document, as_dict, as_list, load_documents, load_one
-from .bundles import Bundle, fetch, read_bundle, sha256_of, url_facts
+from .bundles import Bundle, read_bundle, sha256_of, url_facts
+from .download import fetch
 from .gitops import Follow, follows, substitute
 from .gitrepo import OutsideLink, RepoError, RepoView, export_tree, is_url, local_clone, open_repo
 from .history import HistorySource, bundle_facts, is_shallow, read_history

@@ -79,6 +79,7 @@ def read_owners(path: Path | None, display: str) -> tuple[Owners, list[Finding]]
                 contact=_text(body.get("contact")),
                 chat=_text(body.get("chat")),
                 oncall=_text(body.get("oncall")),
+                line=document.line(("teams", team_id)),
             )
         )
     overrides: dict[str, str] = {}
