@@ -49,6 +49,7 @@ from generator.collect import collect
 from generator.config import load_config
 from generator.model import Model
 from generator.site import CONFIG_ENV, mkdocs_config_file
+from generator.sources.kustomize.real import find_kustomize
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "generator" / "render" / "templates"
 
@@ -566,6 +567,8 @@ FIXED: dict[str, str] = {
     "WorkloadRef.kind": "Kubernetes kinds the reader recognises: a fixed list",
     "Rendering.renderer": "written by the reader: the renderer's name and version",
 }
+if find_kustomize("auto")[0] is None:  # then kustomize's own message never reaches a problem
+    FIXED["Rendering.problem"] = "without kustomize, written by the built-in renderer"
 
 
 def _model_classes() -> list[type]:
