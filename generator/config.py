@@ -57,6 +57,7 @@ class EnvironmentConfig:
     # its direct upstreams in the promotion graph, resolved: `promotes_from:` as a tuple, else
     # the previous environment of the list (none for the first); () for a root
     promotes_from: tuple[str, ...] = ()
+    production: bool = False  # `production:`, else whether its name starts with `prod`
 
 
 @dataclass(frozen=True)
@@ -448,7 +449,8 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         templates=tuple(root / t for t in templates),
         environments=tuple(
             EnvironmentConfig(
-                e["name"], e["repo"], e.get("ref"), e.get("web"), e.get("path"), upstreams
+                e["name"], e["repo"], e.get("ref"), e.get("web"), e.get("path"), upstreams,
+                bool(e.get("production", str(e["name"]).lower().startswith("prod"))),
             )
             for e, upstreams in zip(envs, _upstreams(envs), strict=True)
         ),

@@ -256,6 +256,7 @@ class Environment:
     history_note: str = ""  # why there is no history: "unknown: not a git repository"
     renderings: tuple[Rendering, ...] = ()  # its root overlays and what rendered each
     others: tuple[WorkloadRef, ...] = ()  # hooks and generateName objects: not services
+    production: bool = False  # the config's `production:` (default: its name starts with `prod`)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,13 @@ _RULES = (
     Rule("limits/too-many", W, "An input has more items than a limit allows (`limits:`): the rest is not read."),
     Rule("yaml/unreadable", E, "A file cannot be read."),
     Rule("sample/failed", E, "The bundled sample's env repos could not be made."),
+    Rule("risk/mutable-image", E, "A production workload runs an image by a mutable tag (`latest`, or none)."),
+    Rule("risk/unpinned-bundle", W, "A production environment lists a bundle without its `sha256`."),
+    Rule("risk/no-resources", W, "A container declares no resource requests or no limits."),
+    Rule("risk/single-replica", W, "A production workload runs one replica, and no HPA keeps more."),
+    Rule("risk/no-readiness-probe", W, "A container of a Deployment or StatefulSet has no readiness probe."),
+    Rule("risk/privileged", E, "A container runs privileged: it has the node's full power."),
+    Rule("risk/runs-as-root", W, "A container does not declare `runAsNonRoot: true` or a non-zero `runAsUser`."),
     Rule("docs/dead-link", E, "A guide in docs/ links to a page or an anchor that the site does not have."),
 )  # fmt: skip
 

@@ -17,6 +17,8 @@ RULES = "reference/rules.md"
 CATALOG_JSON = "catalog.json"
 FEED = "feed.xml"
 CATALOG_SCRIPT = "assets/pipeline-docs/catalog.js"  # sorts and filters tables; in extra_javascript
+SITE_CSS = "assets/pipeline-docs/site.css"  # the matrix, badges, cut values; in extra_css
+PITFALLS = "pitfalls.md"
 
 
 def schema_page(schema_id: str) -> str:

@@ -522,7 +522,7 @@ def read_environment(
             "check `repo` and `ref` of this environment in the config",
         ))  # fmt: skip
         return Environment(env.name, repo_label(config, env.repo), web=env.web or "", status=UNREADABLE,
-                           upstreams=env.promotes_from), findings  # fmt: skip
+                           upstreams=env.promotes_from, production=env.production), findings  # fmt: skip
     ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings)
     deployments: list[Deployment] = []
     folder = normalise(PurePosixPath(env.path or "")) or ""
@@ -536,7 +536,8 @@ def read_environment(
         ))  # fmt: skip
         findings.extend(_link_findings(ctx))
         return Environment(env.name, repo_label(config, env.repo), view.commit, view.commit_date, web=env.web or "",
-                           status=UNREADABLE, upstreams=env.promotes_from), findings  # fmt: skip
+                           status=UNREADABLE, upstreams=env.promotes_from,
+                           production=env.production), findings  # fmt: skip
     ours = view.exists(prefix + ENVIRONMENT_FILE)
     if ours:
         deployments.extend(_read_environment_file(ctx, prefix))
@@ -559,7 +560,7 @@ def read_environment(
         history=tuple(changes), web=env.web or "", renderings=tuple(ctx.renderings),
         history_note=note,
         others=tuple(sorted(ctx.others, key=lambda w: (w.kind, w.namespace, w.name))),
-        upstreams=env.promotes_from,
+        upstreams=env.promotes_from, production=env.production,
     ), findings  # fmt: skip
 
 
