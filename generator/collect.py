@@ -11,6 +11,7 @@ from .analysis.changelog import reference_findings, release_diffs, unannounced_f
 from .analysis.drift import drift
 from .analysis.identity import history_as_cataloged
 from .analysis.owners import owner_findings
+from .analysis.risks import risk_findings
 from .analysis.versions import instant, version_limit
 from .config import Config
 from .findings import apply_policy
@@ -148,5 +149,6 @@ def _collect(config: Config) -> Model:
     states, found = drift(model, first_seen(model))
     findings += found
     findings += owner_findings(model, config.owners is not None)
+    findings += risk_findings(model.environments)
     findings += cut_findings(model, config.display(config.owners or ""))
     return dataclasses.replace(model, drift=states, findings=tuple(apply_policy(findings, config)))

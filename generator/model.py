@@ -167,6 +167,20 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Container:
+    """What the risk rules need of one container of a workload, as it is rendered."""
+
+    name: str
+    image: str = ""
+    init: bool = False  # an init container: no readiness probe expected
+    requests: bool = False  # declares `resources.requests`
+    limits: bool = False  # declares `resources.limits`
+    readiness: bool = False  # declares a `readinessProbe`
+    privileged: bool = False  # `securityContext.privileged: true`
+    non_root: bool = False  # `runAsNonRoot: true` or a non-zero `runAsUser` (pod, then container)
+
+
+@dataclass(frozen=True)
 class WorkloadRef:
     """One object that runs a service (or that runs beside the services), as it is rendered."""
 
@@ -178,6 +192,8 @@ class WorkloadRef:
     file: str = ""
     line: int | None = None
     note: str = ""  # why it is not a service: "Argo CD hook", "generateName only"
+    containers: tuple[Container, ...] = ()  # its containers, then its init containers
+    min_replicas: int | None = None  # the highest `minReplicas` of the HPAs scaling it (None: none)
 
 
 @dataclass(frozen=True)

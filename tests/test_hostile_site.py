@@ -327,7 +327,11 @@ def _workload(name: str, image: str, labels: dict[str, str], namespace: str) -> 
             "template": {
                 "spec": {
                     "containers": [
-                        {"name": "c", "image": image, "resources": {"requests": {"cpu": "100m"}}}
+                        {
+                            "name": _p("c"),
+                            "image": image,
+                            "resources": {"requests": {"cpu": "100m"}},
+                        }
                     ]
                 }
             },

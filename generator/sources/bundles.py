@@ -4,13 +4,14 @@ workloads). Fetching is `download.py`; the tar reader is `tarball.py`."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from ..limits import Limits
 from ..model import Finding, Severity
 from ..yamlload import Document, load_documents
+from .containers import Autoscaler, autoscaled, autoscaler_from
 from .tarball import read_members
 from .workloads import Workload, workload_from
 
@@ -98,6 +99,7 @@ def _read_bundle(
     if not members and findings:
         return bundle, findings
     bundle.readable = True
+    autoscalers: list[Autoscaler] = []
     meta_name = _bundle_yml(members)
     if meta_name is None:
         findings.append(
@@ -131,6 +133,12 @@ def _read_bundle(
             workload = workload_from(document)
             if workload is not None:
                 bundle.workloads.append(workload)
+            elif (autoscaler := autoscaler_from(document)) is not None:
+                autoscalers.append(autoscaler)
+    floors = autoscaled(autoscalers)  # an HPA scales a workload of its own bundle only
+    bundle.workloads = [
+        replace(w, min_replicas=floors.get((w.kind, w.namespace, w.name))) for w in bundle.workloads
+    ]
     return bundle, findings
 
 

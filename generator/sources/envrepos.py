@@ -21,6 +21,7 @@ from ..model import Change, Deployment, Environment, Finding, Rendering, Severit
 from ..validation import Validator
 from ..yamlload import Document, as_dict, as_list, load_documents, load_one
 from .bundles import Bundle, read_bundle, sha256_of, url_facts
+from .containers import autoscaled, autoscaler_from
 from .download import fetch
 from .gitops import Follow, follows, substitute
 from .gitrepo import OutsideLink, RepoError, RepoView, export_tree, is_url, local_clone, open_repo
@@ -256,6 +257,7 @@ def _from_bundle(
             ctx.findings.extend(ctx.validator.check(bundle.meta, "bundle", "bundle.yml"))
     guessed = url_facts(url)
     workloads = bundle.workloads
+    ctx.others.extend(_ref(w, w.not_a_service) for w in workloads if w.not_a_service)
     labels = [w.labels for w in workloads] + [w.annotations for w in workloads]
     names = sorted({w.labels.get(ctx.config.service_label, "") for w in workloads} - {""})
     service = (
@@ -279,6 +281,7 @@ def _from_bundle(
         verified=verified, problem=problem,
         namespace=next((w.namespace for w in workloads if w.namespace), ""),
         cpu=cpu, memory=memory,
+        workloads=tuple(_ref(w) for w in workloads if not w.not_a_service),
     )  # fmt: skip
 
 
@@ -287,6 +290,7 @@ def _ref(workload: Workload, note: str = "") -> WorkloadRef:
         kind=workload.kind, namespace=workload.namespace, name=workload.name or
         (f"{workload.generate_name}…" if workload.generate_name else ""), images=workload.images,
         replicas=workload.replicas, file=workload.file, line=workload.line, note=note,
+        containers=workload.containers, min_replicas=workload.min_replicas,
     )  # fmt: skip
 
 
@@ -378,13 +382,16 @@ def _listing(view: RepoView | BlobView) -> tuple[set[str], set[str]]:
 def _manifests(ctx: _Context, folder: str | None) -> list[Workload]:
     """Workloads under a folder (see `_objects`), with what its GitOps objects deploy."""
     objects = _followed(ctx, _objects(ctx, folder), (folder or "",))
+    # an HPA scales a workload of the same environment: of the objects read here
+    floors = autoscaled(a for o in objects if (a := autoscaler_from(o.document, o.origin_name)))
     workloads = []
     for obj in objects:
         workload = workload_from(obj.document)
         if workload is not None:
             note = "; ".join(n for n in (workload.note, obj.via and f"via {obj.via}") if n)
+            floor = floors.get((workload.kind, workload.namespace, workload.name))
             workloads.append(replace(workload, origin_name=obj.origin_name or workload.name,
-                                     set_at=obj.set_at, note=note))  # fmt: skip
+                                     set_at=obj.set_at, note=note, min_replicas=floor))  # fmt: skip
     return workloads
 
 
@@ -669,6 +676,14 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
         _from_bundle(ctx, url, digest, line, index < most)
         for index, (url, digest, line) in enumerate(entries)
     ]
+    if ctx.env.production:  # the digest is known here only: the model keeps whether it matched
+        ctx.findings.extend(Finding(
+            "risk/unpinned-bundle", Severity.WARNING, shown, line,
+            f"{deployment.service} in {ctx.env.name}: bundle {url} is not pinned by its sha256: a "
+            "tarball uploaded again under this URL would be deployed unnoticed",
+            "write the entry as `url:` and `sha256: <hex digest of the tarball>`",
+        ) for deployment, (url, digest, line) in zip(deployments, entries, strict=True)
+          if digest is None)  # fmt: skip
     folder = document.get(("manifests",))
     if (
         folder is None

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..model import Container
 from ..yamlload import Document, as_dict, as_list
+from .containers import pod_containers
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
 GITOPS_KINDS = ("HelmRelease", "Kustomization", "Application", "ApplicationSet")
@@ -46,6 +48,8 @@ class Workload:
     origin_name: str = ""  # its name as written, before an overlay's prefix or suffix
     set_at: tuple[str, int] | None = None  # the repo file and line that set its images
     generate_name: str = ""
+    containers: tuple[Container, ...] = ()  # what the risk rules read of each container
+    min_replicas: int | None = None  # the highest `minReplicas` of the HPAs that scale it
 
     def service(self, label: str = NAME_LABEL) -> str:
         """The service it runs: its name label, else its name without prefix or suffix."""
@@ -126,6 +130,7 @@ def _workload(document: Document, data: dict[str, Any], kind: str) -> Workload:
         line=document.start_line,
         version_text=document.text(("metadata", "labels", VERSION_LABEL)),
         generate_name=str(metadata.get("generateName") or ""),
+        containers=pod_containers(pod),
     )
 
 
