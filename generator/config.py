@@ -449,7 +449,12 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         templates=tuple(root / t for t in templates),
         environments=tuple(
             EnvironmentConfig(
-                e["name"], e["repo"], e.get("ref"), e.get("web"), e.get("path"), upstreams,
+                e["name"],
+                e["repo"],
+                e.get("ref"),
+                e.get("web"),
+                e.get("path"),
+                upstreams,
                 bool(e.get("production", str(e["name"]).lower().startswith("prod"))),
             )
             for e, upstreams in zip(envs, _upstreams(envs), strict=True)

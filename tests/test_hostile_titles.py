@@ -206,7 +206,10 @@ def test_every_generated_page_has_a_front_matter_title_mkdocs_reads_back(title: 
     assert get_data(pages["reference/schemas/hostile.md"])[1]["title"] == (
         html_title(title) or "hostile"
     )
-    assert get_data(pages["catalog/index.md"])[1] == {"title": "Catalog", "hide": ["toc"]}
+    assert get_data(pages["catalog/index.md"])[1] == {
+        "title": "Catalog",
+        "hide": ["navigation", "toc"],
+    }
 
 
 def test_the_default_mkdocs_yml_has_the_config_title_made_safe(tmp_path: Path) -> None:

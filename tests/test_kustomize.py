@@ -27,6 +27,7 @@ from conftest import (
     write,
 )
 from overlayrepo import make_overlay_repo
+from pagedom import dom
 
 from generator.collect import collect
 from generator.config import load_config
@@ -572,8 +573,10 @@ def test_an_unreadable_upstream_is_unreadable_and_skips_nothing(tmp_path: Path) 
     assert [f for f in model.findings if f.rule == "catalog/skipped-environment"] == []
     assert any(f.rule == "envrepo/unreadable" for f in model.findings)
     pages = generate(load_config(config), model)
-    row = next(line for line in pages["catalog/index.md"].splitlines() if "[web]" in line)
-    assert "*unreadable*" in row and "skipped" not in row
+    row = next(tr for tr in dom(pages["catalog/index.md"]).all("tr") if "web" in tr.text)
+    dev = next(td for td in row.all("td") if td.attrs.get("data-env") == "dev")
+    assert [b.text for b in dev.all("span", class_="pd-badge")] == ["unreadable"]
+    assert "skipped" not in row.text
     table = invoke("catalog", "--config", str(config)).stdout
     assert re.search(r"^web\s+team-web\s+unreadable\s+2\.0\.0$", table, re.MULTILINE), table
 

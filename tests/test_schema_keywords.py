@@ -711,7 +711,10 @@ def test_every_draft_renders_the_same_options(
             },
             "mode": {"type": "string", "enum": ["a", "b"], "description": "Mode."},
         },
-        definitions: {"port": {"type": "integer", "minimum": 1, "description": "Port."}},
+        # a default, so that an example is made and validated under each draft
+        definitions: {
+            "port": {"type": "integer", "minimum": 1, "default": 8080, "description": "Port."}
+        },
     }
     if draft:
         schema["$schema"] = draft

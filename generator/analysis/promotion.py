@@ -67,6 +67,17 @@ def promotion_order(model: Model) -> list[str]:
     return [names[index] for index in order]
 
 
+def stages(model: Model) -> dict[str, int]:
+    """Each environment's stage in the promotion graph: 0 for a root, else one more than its
+    furthest upstream (the longest path from a root), worked out in `promotion_order`."""
+    envs = {env.name: env for env in reversed(model.environments)}
+    stage: dict[str, int] = {}
+    for name in promotion_order(model):
+        before = [stage[u] for u in envs[name].upstreams if u in stage and u != name]
+        stage[name] = max(before) + 1 if before else 0
+    return stage
+
+
 def ordered_environments(model: Model) -> list[Environment]:
     """The environments in `promotion_order`: the columns of the catalog's tables."""
     by_name = {env.name: env for env in reversed(model.environments)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from ..analysis.promotion import stages
 from ..analysis.versions import instant
 from ..model import Change, Deployment, Environment, Finding, Model, WorkloadRef
 from .links import commit_url, compare_url, file_url, merge_request_url
@@ -17,8 +18,21 @@ def _findings(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{"rule": f.rule, "severity": f.severity.value, "message": f.message} for f in findings]
 
 
+def _last(change: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The change that made a deployment what it is: what it ran before, who changed it, when."""
+    if change is None:
+        return None
+    keys = ("from", "to", "author", "date", "commit", "commit_url", "merge_request",
+            "merge_request_url", "rollback")  # fmt: skip
+    return {key: change[key] for key in keys}
+
+
 def _deployment(
-    deployment: Deployment, state: str, findings: list[Finding], env: Environment | None
+    deployment: Deployment,
+    state: str,
+    findings: list[Finding],
+    env: Environment | None,
+    last: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     web, commit = (env.web, env.commit) if env is not None else ("", "")
     defined = (deployment.version_path or deployment.path, deployment.version_line
@@ -55,6 +69,9 @@ def _deployment(
         },
         "workloads": [_workload(w) for w in deployment.workloads],
         "findings": _findings(findings),
+        # the newest change of this service here; `since` only when it set the version shown
+        "last_change": _last(last),
+        "since": last["date"] if last is not None and last["to"] == deployment.version else None,
     }
 
 
@@ -168,6 +185,14 @@ def catalog_document(model: Model) -> dict[str, Any]:
     for env in model.environments:
         for deployment in env.deployments:
             services.setdefault(deployment.service, []).append(deployment)
+    changes = history(model, sources)
+    by_service: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_environment: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for change in changes:  # newest first: the first one met per place is its latest
+        by_service[change["service"]].append(change)
+        by_environment[change["environment"]].append(change)
+        latest.setdefault((change["service"], change["environment"]), change)
     service_docs = []
     for name in sorted(services):
         owner, source = _service_owner(services[name])
@@ -185,13 +210,11 @@ def catalog_document(model: Model) -> dict[str, Any]:
             "repository": sources.get(name),
             "deployments": [
                 _deployment(d, states.get((name, d.environment), ""), by_place.get((d.file, d.line), []),
-                            envs.get(d.environment))
+                            envs.get(d.environment), latest.get((name, d.environment)))
                 for d in services[name]
             ],
+            "history": by_service.get(name, []),
         })  # fmt: skip
-    changes = history(model, sources)
-    for service in service_docs:
-        service["history"] = [c for c in changes if c["service"] == service["name"]]
     team_docs = []
     for team in model.teams:
         owned = [s for s in service_docs if s["owner"] == team.id]
@@ -205,6 +228,7 @@ def catalog_document(model: Model) -> dict[str, Any]:
             },
         })  # fmt: skip
     counts = Counter(f.severity.value for f in model.findings)
+    stage = stages(model)
     return {
         "title": model.title,
         "environments": [
@@ -216,6 +240,9 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "services": len(env.deployments),
                 "totals": _totals(list(env.deployments)),
                 "web": env.web or None,
+                "production": env.production,
+                "stage": stage.get(env.name, 0),
+                "upstreams": list(env.upstreams),
                 "status": status_of(env),
                 "renderer": renderer_of(env),
                 "history": env.history_note or None,
@@ -224,9 +251,7 @@ def catalog_document(model: Model) -> dict[str, Any]:
                     for r in env.renderings
                 ],
                 "other_objects": [_workload(w) for w in env.others],
-                "latest_changes": [c for c in changes if c["environment"] == env.name][
-                    :LATEST_CHANGES
-                ],
+                "latest_changes": by_environment.get(env.name, [])[:LATEST_CHANGES],
             }
             for env in model.environments
         ],

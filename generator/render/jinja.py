@@ -55,6 +55,56 @@ def code(value: Any) -> str:
     return f"{fence}{pad}{shown}{pad}{fence}"
 
 
+_BACKTICKS = re.compile(r"(`+)")
+
+
+def _spaced(part: str) -> str:
+    """`text` of a piece of a line, keeping the one space it starts or ends with."""
+    shown = text(part)
+    if not shown:
+        return " " if part else ""
+    return (" " if part[0] == " " else "") + shown + (" " if part[-1] == " " else "")
+
+
+def message(value: Any) -> str:
+    """A finding's message on one line: its backtick spans as `<code>`, the rest as `text`.
+
+    A run of backticks closes at the next run as long, as in Markdown; a run that closes none
+    is shown as it is. What a span holds is escaped as `text` escapes it (`<script>` stays
+    literal). Each run's closer is found in one pass from the end: linear in the message.
+    """
+    if value is None:
+        return ""
+    parts = _BACKTICKS.split(" ".join(str(value).split()))  # text, run, text, run, ..., text
+    closer: dict[int, int] = {}
+    following: dict[int, int] = {}  # run length -> index of the nearest such run after here
+    for index in range(len(parts) - 2, 0, -2):
+        closer[index] = following.get(len(parts[index]), -1)
+        following[len(parts[index])] = index
+    shown: list[str] = []
+    index = 0
+    while index < len(parts):
+        end = closer.get(index, -1)
+        if index % 2 == 0 or end < 0:
+            shown.append(_spaced(parts[index]))
+            index += 1
+        else:
+            shown.append(f"<code>{text(''.join(parts[index + 1 : end]))}</code>")
+            index = end + 1
+    return "".join(shown)
+
+
+_ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]|$)")
+
+
+def day(value: Any) -> str:
+    """The day of an ISO 8601 date or timestamp, as the timestamp's own offset has it
+    (`2026-06-01T10:00:00+02:00` -> `2026-06-01`); anything else as it is (then `text`)."""
+    shown = str(value or "")
+    found = _ISO_DAY.match(shown)
+    return found.group(1) if found else shown
+
+
 # Descriptions: Markdown rendered by Python-Markdown, the HTML cleaned by nh3 against the allow-list
 # below, then written so that MkDocs' own Markdown pass finds nothing to read in it (see
 # `_Reserialise`). The extensions are the site's, less those that read files or the network
@@ -296,6 +346,12 @@ def attr(value: Any) -> str:
     return html.escape(str(value or ""), quote=True)
 
 
+def markdown_attr(value: Any) -> str:
+    """A value for an HTML attribute written inside Markdown (a `markdown="span"` cell): every
+    character Markdown reads, quotes and `<>&` as entities, so no inline pattern reaches it."""
+    return _entities(" ".join(str(value or "").split()))
+
+
 def href(value: Any, label: Any = None) -> str:
     """An external link, only for http(s) and mailto URLs; anything else is shown as text."""
     url = str(value or "")
@@ -358,10 +414,13 @@ def make_environment(limits: Limits | None = None) -> jinja2.Environment:
     env.filters.update(
         text=text,
         code=code,
+        message=message,
+        day=day,
         md=lambda value: markdown(_cut_text(value, limits.text_chars)),
         md_inline=lambda value: inline_markdown(_cut_text(value, limits.text_chars)),
         yaml=yaml_block,
         attr=attr,
+        mattr=markdown_attr,
         href=href,
         contact=contact,
         first_sentence=first_sentence,

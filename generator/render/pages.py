@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -15,7 +16,7 @@ from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
 from ..model import Model, Schema, Severity, Template
 from ..rules import RULES
-from . import paths
+from . import matrix, paths, pitfalls
 from .catalog import catalog_document
 from .changelog import (
     link_for_option,
@@ -28,6 +29,11 @@ from .feed import render_feed
 from .jinja import make_environment, relative
 
 WHATS_NEW = 5
+WORST_RISKS = 5  # risks the home page lists
+# changes a service page shows per environment, the rest on a page of its own; changes that page
+# shows per environment (catalog.json has them all)
+LATEST_PER_ENVIRONMENT = 10
+HISTORY_PAGE_CHANGES = 500
 
 _ENTITY_START = re.compile(r"&(?=[A-Za-z0-9#])")  # where a browser would read a character reference
 _NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -118,6 +124,15 @@ class _Site:
         self.services = {s["name"] for s in self.catalog["services"]}  # those with a page
         self.template_ids = {t.id for t in model.templates}
         self.env_order = ordered_environments(model)
+        # the matrix's columns (and a team page's): stage by stage of the promotion graph
+        self.groups = matrix.groups(model, self.catalog)
+        by_name = {env.name: env for env in model.environments}
+        self.columns = [e for g in self.groups for e in g.environments]
+        self.column_envs = [by_name[e["name"]] for e in self.columns]
+        # a service page's order: production first, then from the nearest to production back
+        self.now_order = [e for e in self.env_order if e.production] + [
+            e for e in reversed(self.env_order) if not e.production
+        ]
         self.defined = {  # where each deployment's version is set: (service, environment) ->
             (s["name"], d["environment"]): d["defined_in"]
             for s in self.catalog["services"]
@@ -131,7 +146,7 @@ class _Site:
         page = self.env.get_template(layout).render(
             link=link, paths=paths, model=self.model, catalog=self.catalog, page=path,
             services=self.services, defined=self.defined, template_ids=self.template_ids,
-            env_order=self.env_order, **context,
+            env_order=self.column_envs, now_order=self.now_order, **context,
         )  # fmt: skip
         shown = _heading(page, path) if title is None else title
         if not html_title(shown):  # a blank name: the page's file name rather than no title
@@ -163,7 +178,10 @@ def render_pages(model: Model) -> dict[str, str]:
 def _render_pages(model: Model) -> dict[str, str]:
     site = _Site(model)
     # the home page's H1 is the config's title, which is also the site name every page shows
-    site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW])
+    found = pitfalls.risks(model, site.catalog)
+    traps = pitfalls.traps(model)
+    site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW],
+             risks=found, traps=traps, worst=WORST_RISKS)  # fmt: skip
     site.add(paths.REFERENCE, "reference_index.md.j2")
     option_notes = notes_for_options(model)
     for schema in model.schemas:
@@ -184,15 +202,35 @@ def _render_pages(model: Model) -> dict[str, str]:
             usage=_usage(template),
             notes=template_notes.get(template.id, []),
         )
-    site.add(paths.CATALOG, "catalog_index.md.j2")
+    site.add(
+        paths.CATALOG,
+        "catalog_index.md.j2",
+        groups=site.groups,
+        columns=site.columns,
+        rows=matrix.rows(site.catalog, site.columns),
+        versions=matrix.versions,
+    )
     site.add(paths.SERVICES, "services_index.md.j2")
     for service in site.catalog["services"]:
+        per_environment = Counter(change["environment"] for change in service["history"])
+        long = max(per_environment.values(), default=0) > LATEST_PER_ENVIRONMENT
+        history_page = paths.service_history_page(service["name"]) if long else None
         site.add(
             paths.service_page(service["name"]),
             "service.md.j2",
             title=service["name"],
             service=service,
+            latest=LATEST_PER_ENVIRONMENT,
+            history_page=history_page,
         )
+        if history_page is not None:
+            site.add(
+                history_page,
+                "service_history.md.j2",
+                title=f"{service['name']}: history",
+                service=service,
+                most=HISTORY_PAGE_CHANGES,
+            )
     site.add(paths.TEAMS, "teams_index.md.j2")
     for team in site.catalog["teams"]:
         site.add(paths.team_page(team["id"]), "team.md.j2", title=team["name"], team=team)
@@ -211,6 +249,18 @@ def _render_pages(model: Model) -> dict[str, str]:
     site.pages[paths.FEED] = render_feed(
         model, {a.id: _summary(a.body) for a in model.announcements}
     )
+    counts = {
+        rule: {
+            "production": sum(1 for r in found if r.finding.rule == rule and r.production),
+            "elsewhere": sum(1 for r in found if r.finding.rule == rule and not r.production),
+        }
+        for rule in pitfalls.RISK_RULES
+    }
+    site.add(
+        paths.PITFALLS, "pitfalls.md.j2", risks=found, traps=traps,
+        rule_order=pitfalls.RISK_RULES, counts=counts, rules=RULES, shown=pitfalls.SHOWN_PER_RULE,
+        severities=[s.value for s in reversed(Severity)],
+    )  # fmt: skip
     site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
     site.add(paths.RULES, "rules.md.j2", rules=sorted(RULES.values(), key=lambda r: r.id))
     site.pages[paths.CATALOG_JSON] = json.dumps(site.catalog, indent=2, sort_keys=True) + "\n"

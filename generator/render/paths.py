@@ -37,6 +37,10 @@ def service_page(name: str) -> str:
     return f"catalog/services/{page_name(name)}.md"
 
 
+def service_history_page(name: str) -> str:
+    return f"catalog/history/{page_name(name)}.md"
+
+
 def team_page(team_id: str) -> str:
     return f"catalog/teams/{page_name(team_id)}.md"
 

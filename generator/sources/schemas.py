@@ -438,7 +438,8 @@ _SHAPES = (
 
 
 def _example(walk: Walk, data: dict[str, Any], resolver: Any, steps: int) -> tuple[Any, bool]:
-    """An example that validates: the fuller one if it does, else the one with required keys."""
+    """An example that validates: the fuller one if it does, else the one with required keys;
+    none when it would hold no example or default of the schema (placeholders only)."""
     if not any(k in data for k in _SHAPES):
         return None, False  # definitions only: there is no document to give an example of
     try:
@@ -446,11 +447,12 @@ def _example(walk: Walk, data: dict[str, Any], resolver: Any, steps: int) -> tup
     except Exception:
         return None, False
     for full in (True, False):
+        walk.written_values = 0
         try:
             example = build_example(data, resolver, walk, full=full)
         except Exception:
             continue
-        if example is None:
+        if example is None or not walk.written_values:
             continue
         try:
             errors, complete = bounded_errors(validator, example, steps, 1)

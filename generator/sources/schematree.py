@@ -65,6 +65,7 @@ class Walk:
     nested_refs: int = 0  # definitions being expanded inside each other, where the walk is
     cut: set[str] = field(default_factory=set)  # limits already reported
     too_long: set[str] = field(default_factory=set)  # definitions in a $ref chain over the limit
+    written_values: int = 0  # examples and defaults `build_example` has taken from the schema
 
 
 @dataclass(frozen=True)
@@ -708,14 +709,12 @@ def build_example(node: Any, resolver: Any, walk: Walk, depth: int = 0, full: bo
     node, resolver = target.node, target.resolver
     if depth > 8:
         return None
-    for keyword in ("examples",):
-        values = as_list(node.get(keyword))
-        if values:
-            return values[0]
-    if "example" in node:
-        return node["example"]
-    if "default" in node:
-        return node["default"]
+    written = as_list(node.get("examples"))[:1] or [
+        node[k] for k in ("example", "default") if k in node
+    ]
+    if written:
+        walk.written_values += 1  # an example with none is made of placeholders: not shown
+        return written[0]
     if "const" in node:
         return node["const"]
     enum = as_list(node.get("enum"))

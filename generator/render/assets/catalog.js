@@ -1,11 +1,23 @@
 // pipeline-docs: sort and filter the catalog's tables in the browser, without a server.
-// Tables inside an element with class "pd-table" get a filter box and sortable headers.
+// Tables inside an element with class "pd-table" get a filter box and sortable headers. In the
+// matrix (a table with class "pd-matrix"), a word of the filter that names an environment (its
+// name, or a part of it between "-", "_" or ".", or the start of one) keeps only the columns of
+// the environments it names, and only the services that run in one of them; the other words
+// filter the services.
 (function () {
   "use strict";
 
-  function cellText(row, index) {
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+
+  function headers(table) {
+    var rows = table.tHead.rows;
+    return rows[rows.length - 1].cells;  // the last header row has a cell per column
+  }
+
+  function sortKey(row, index) {
     var cell = row.cells[index];
-    return cell ? cell.textContent.trim() : "";
+    if (!cell) { return ""; }
+    return cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
   }
 
   function sortBy(table, index, header) {
@@ -13,24 +25,56 @@
     var rows = Array.prototype.slice.call(body.rows);
     var ascending = header.getAttribute("aria-sort") !== "ascending";
     rows.sort(function (a, b) {
-      var order = cellText(a, index).localeCompare(cellText(b, index), undefined, {
-        numeric: true,
-        sensitivity: "base",
-      });
+      var x = sortKey(a, index), y = sortKey(b, index);
+      if (!x !== !y) { return x ? -1 : 1; }  // empty cells last, either way
+      var order = x.localeCompare(y, undefined, { numeric: true, sensitivity: "base" });
       return ascending ? order : -order;
     });
     rows.forEach(function (row) { body.appendChild(row); });
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (cell) {
-      cell.removeAttribute("aria-sort");
-    });
+    each(headers(table), function (cell) { cell.removeAttribute("aria-sort"); });
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
   }
 
+  function namesEnvironment(word, name) {
+    if (name.indexOf(word) === 0) { return true; }
+    return name.split(/[-_.]/).some(function (part) { return part.indexOf(word) === 0; });
+  }
+
+  function showColumns(table, shown) {
+    each(table.querySelectorAll("[data-env]"), function (cell) {
+      cell.hidden = shown !== null && shown.indexOf(cell.getAttribute("data-env")) === -1;
+    });
+    each(table.querySelectorAll("th.pd-group"), function (group) {
+      var id = group.getAttribute("data-group");
+      var count = table.querySelectorAll('tr.pd-heads th[data-group="' + id + '"]:not([hidden])').length;
+      group.hidden = count === 0;
+      if (count) { group.colSpan = count; }
+    });
+  }
+
   function filter(table, words) {
-    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-      var text = row.textContent.toLowerCase();
-      var shown = words.every(function (word) { return text.indexOf(word) !== -1; });
-      row.hidden = !shown;
+    var names = [];
+    each(headers(table), function (cell) {
+      if (cell.hasAttribute("data-env")) { names.push(cell.getAttribute("data-env")); }
+    });
+    var shown = null, rest = [];
+    words.forEach(function (word) {
+      var named = names.filter(function (name) { return namesEnvironment(word, name.toLowerCase()); });
+      if (named.length) {
+        shown = (shown || []).concat(named);
+      } else {
+        rest.push(word);
+      }
+    });
+    if (names.length) { showColumns(table, shown); }
+    each(table.tBodies[0].rows, function (row) {
+      var text = "", deployed = shown === null;
+      each(row.cells, function (cell) {
+        if (cell.hidden) { return; }
+        text += " " + cell.textContent.toLowerCase();
+        if (cell.hasAttribute("data-env") && cell.getAttribute("data-sort")) { deployed = true; }
+      });
+      row.hidden = !deployed || !rest.every(function (word) { return text.indexOf(word) !== -1; });
     });
   }
 
@@ -40,20 +84,25 @@
       return;
     }
     container.dataset.pdReady = "1";
+    var matrix = table.classList.contains("pd-matrix");
     var input = document.createElement("input");
     input.type = "search";
-    input.className = "pd-filter md-input";
-    input.placeholder = "Filter: service, team, version…";
+    input.className = "pd-filter";
+    input.placeholder = matrix ? "Filter: service, team, version or environment…"
+                               : "Filter: service, team, version…";
     input.setAttribute("aria-label", "Filter the table");
     input.addEventListener("input", function () {
       filter(table, input.value.toLowerCase().split(/\s+/).filter(Boolean));
     });
     container.insertBefore(input, container.firstChild);
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header, index) {
+    each(headers(table), function (header, index) {
       header.tabIndex = 0;
       header.style.cursor = "pointer";
-      header.title = "Sort by this column";
-      header.addEventListener("click", function () { sortBy(table, index, header); });
+      header.title = (header.title ? header.title + ". " : "") + "Sort by this column";
+      header.addEventListener("click", function (event) {
+        if (event.target.closest && event.target.closest("a")) { return; }  // a link: follow it
+        sortBy(table, index, header);
+      });
       header.addEventListener("keydown", function (event) {
         if (event.key === "Enter") { sortBy(table, index, header); }
       });
@@ -61,7 +110,7 @@
   }
 
   function run() {
-    Array.prototype.forEach.call(document.querySelectorAll(".pd-table"), enhance);
+    each(document.querySelectorAll(".pd-table"), enhance);
   }
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
