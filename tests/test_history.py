@@ -360,7 +360,7 @@ def test_the_service_page_has_a_history_per_environment_newest_first_with_links(
     assert f"{GITHUB_WEB}/pull/4" in staging
     assert f"{GITHUB_WEB}/pull/3" in staging
     assert "/-/commit/" not in staging and "/-/merge_requests/" not in staging
-    assert history.index("### staging") < history.index("### prod")  # promotion order
+    assert history.index("### prod") < history.index("### staging")  # production first
 
 
 def test_without_a_web_url_the_history_names_commits_and_merge_requests_without_links(
