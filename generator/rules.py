@@ -97,6 +97,7 @@ _RULES = (
     Rule("risk/no-readiness-probe", W, "A container of a Deployment or StatefulSet has no readiness probe."),
     Rule("risk/privileged", E, "A container runs privileged: it has the node's full power."),
     Rule("risk/runs-as-root", W, "A container does not declare `runAsNonRoot: true` or a non-zero `runAsUser`."),
+    Rule("docs/missing-fact", E, "A guide quotes a fact of the generated data (a snippet) that no longer exists."),
     Rule("docs/dead-link", E, "A guide in docs/ links to a page or an anchor that the site does not have."),
 )  # fmt: skip
 
