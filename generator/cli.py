@@ -13,10 +13,12 @@ import click
 
 from .analysis.links import DeadLink, dead_links
 from .analysis.promotion import Step, from_upstreams, promotion
+from .analysis.quotes import missing_facts
 from .analysis.schemadiff import schema_diff
 from .analysis.versions import version_limit
 from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
+from .facts import guide_facts
 from .findings import apply_policy, fails
 from .generate import generate, write_pages
 from .ids import schema_id
@@ -46,13 +48,16 @@ def _exit_for(findings: tuple[Finding, ...], fail_on: str) -> NoReturn:
     sys.exit(1 if fail_on != "never" and fails(findings, Severity(fail_on)) else 0)
 
 
-def _checked(config: Config) -> tuple[Model, list[DeadLink]]:
-    """The model with the guides' dead links among its findings (`check` and `build` agree),
-    and those links; the policy is applied to them as to every other finding, once."""
+def _checked(config: Config) -> tuple[Model, list[DeadLink], list[Finding]]:
+    """The model with the guides' dead links and missing facts among its findings (`check` and
+    `build` agree), and those links and facts; the policy is applied to them as to every other
+    finding, once."""
     model = collect(config)
-    dead = dead_links(config, generate(config, model))
-    findings = apply_policy([d.finding for d in dead], config, applied=model.findings)
-    return dataclasses.replace(model, findings=tuple(findings)), dead
+    pages, facts = generate(config, model), guide_facts(model)
+    dead = dead_links(config, pages, facts)
+    missing = missing_facts(config, pages, facts)
+    findings = apply_policy([d.finding for d in dead] + missing, config, applied=model.findings)
+    return dataclasses.replace(model, findings=tuple(findings)), dead, missing
 
 
 # how MkDocs words a link it cannot follow: "Doc file 'a.md' contains a link 'b.md#c', but ..."
@@ -134,24 +139,30 @@ def generate_command(config_path: str, out: str) -> None:
 def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
     """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on.
 
-    A dead link of a guide below --fail-on is reported, as `check` does, and not failed on."""
+    A dead link or a missing fact of a guide below --fail-on is reported, as `check` does, and
+    not failed on."""
     from mkdocs.exceptions import ConfigurationError, MkDocsException
+    from pymdownx.snippets import SnippetMissingError  # type: ignore[import-untyped]
 
     from .site import build_site
 
     config = _config(config_path)
-    model, dead = _checked(config)
+    model, dead, missing = _checked(config)
     _summary(model)
     if fail_on != "never" and fails(model.findings, Severity(fail_on)):
         click.echo(f"not built: findings reach --fail-on {fail_on}", err=True)
         sys.exit(1)
     try:
-        # strict, but for the dead links already reported: MkDocs warns of them and goes on
-        warnings = build_site(config, model, Path(site_dir) if site_dir else None, strict=not dead)
+        # strict, but for the dead links already reported: MkDocs warns of them and goes on; a
+        # missing fact already reported quotes nothing
+        warnings = build_site(
+            config, model, Path(site_dir) if site_dir else None,
+            strict=not dead, check_paths=not missing,
+        )  # fmt: skip
     except (ConfigurationError, ConfigError) as error:
         click.echo(f"config error: {error}", err=True)
         sys.exit(2)
-    except MkDocsException as error:
+    except (MkDocsException, SnippetMissingError) as error:
         click.echo(f"build failed: {error}", err=True)
         sys.exit(1)
     if dead and (others := _not_dead_links(warnings, dead)):

@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CHROMIUM_ARGS, run_cli, serve_folder
-from manyenvs import make_many_envs_project
+from conftest import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 LOCAL_SCHEMES = ("data", "blob")
@@ -58,29 +56,6 @@ class Visit:
 def is_local(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in LOCAL_SCHEMES or parts.hostname == "127.0.0.1"
-
-
-@pytest.fixture(scope="session")
-def many_envs_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The eleven-environment project's site, built once by `pipeline-docs build`."""
-    folder = tmp_path_factory.mktemp("manyenvs")
-    config = make_many_envs_project(folder / "project")
-    site = folder / "site"
-    # findings on purpose (overlayrepo promotes along a line, not the graph; one service has no
-    # owner): the site is built whatever they are
-    done = run_cli(
-        "build", "--config", str(config), "--site-dir", str(site), "--fail-on", "never",
-        cwd=config.parent,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-5000:]
-    return site
-
-
-@pytest.fixture(scope="session")
-def many_envs_site(many_envs_built: Path) -> Iterator[str]:
-    """The eleven-environment site on a local HTTP server; yields its base URL."""
-    with serve_folder(many_envs_built) as base:
-        yield base
 
 
 @pytest.fixture(params=["sample", "eleven"])

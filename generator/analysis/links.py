@@ -3,7 +3,8 @@ site will not have, found the way MkDocs finds them.
 
 Pages are rendered by Python-Markdown with the site's own extensions; a page's anchors are the
 ids of its HTML, and a guide's links are those of the parsed document (what MkDocs checks), so
-neither a code span nor a fenced block is mistaken for a link.
+neither a code span nor a fenced block is mistaken for a link. pymdownx.snippets is left out: a
+guide's facts are put in place from memory (`facts.expand`), so nothing but them is read.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import difflib
 import html.parser
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,8 +22,9 @@ import markdown  # type: ignore[import-untyped]  # no type stubs installed
 from markdown.util import AMP_SUBSTITUTE  # type: ignore[import-untyped]
 
 from ..config import Config
+from ..facts import expand
 from ..model import Finding, Severity
-from ..site import SiteMarkdown, site_markdown
+from ..site import SNIPPETS, SiteMarkdown, site_markdown
 
 RULE = "docs/dead-link"
 
@@ -68,17 +71,23 @@ class _Ids(html.parser.HTMLParser):
 class _Site:
     """The pages of the site (generated, then hand-written) and their anchors, rendered once."""
 
-    def __init__(self, settings: SiteMarkdown, pages: dict[str, str], files: set[str]) -> None:
+    def __init__(
+        self,
+        settings: SiteMarkdown,
+        pages: dict[str, str],
+        files: set[str],
+        facts: Mapping[str, str],
+    ) -> None:
         self.settings = settings
+        self.extensions = [e for e in settings.extensions if e != SNIPPETS]
         self.pages = pages
         self.files = files | set(pages)
+        self.facts = facts
         self.anchors: dict[str, set[str]] = {}  # by page, rendered when first asked for
 
     def render(self, text: str) -> tuple[set[str], list[str]]:
         """The anchors and the links of a page's Markdown."""
-        md = markdown.Markdown(
-            extensions=list(self.settings.extensions), extension_configs=self.settings.configs
-        )
+        md = markdown.Markdown(extensions=self.extensions, extension_configs=self.settings.configs)
         links = _Links()
         md.treeprocessors.register(links, "pipeline_docs_links", 0)  # where MkDocs looks
         parser = _Ids()
@@ -92,7 +101,7 @@ class _Site:
             text = self.pages.get(page)
             if text is None:
                 try:
-                    text = (self.settings.docs / page).read_text(encoding="utf-8")
+                    text = expand((self.settings.docs / page).read_text("utf-8"), self.facts)
                 except (OSError, UnicodeDecodeError):
                     text = ""
             self.anchors[page] = self.render(text)[0]
@@ -108,6 +117,12 @@ def _hand_written(docs: Path) -> set[str]:
         for path in docs.rglob("*")
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(docs).parts)
     }
+
+
+def guide_pages(docs: Path, pages: Mapping[str, str]) -> list[str]:
+    """The guides: the hand-written Markdown pages of the docs folder, relative to it, that no
+    generated page replaces (`generate --out docs` may have written some there)."""
+    return sorted(f for f in _hand_written(docs) if f.endswith(".md") and f not in pages)
 
 
 def _relative(target: str, page: str) -> str:
@@ -162,19 +177,22 @@ def _line_of(lines: list[str], link: str, nth: int) -> int | None:
     return None
 
 
-def dead_links(config: Config, pages: dict[str, str]) -> list[DeadLink]:
-    """Every link of a guide (a hand-written page of docs/) to a page or anchor the site lacks."""
+def dead_links(
+    config: Config, pages: dict[str, str], facts: Mapping[str, str] | None = None
+) -> list[DeadLink]:
+    """Every link of a guide (a hand-written page of docs/) to a page or anchor the site lacks;
+    `facts` are those the guides quote (`facts.guide_facts`), rendered in their place."""
     settings = site_markdown(config)
     files = _hand_written(settings.docs)
-    site = _Site(settings, pages, files)
+    site = _Site(settings, pages, files, facts or {})
     found: list[DeadLink] = []
-    for page in sorted(f for f in files if f.endswith(".md") and f not in pages):
+    for page in guide_pages(settings.docs, pages):
         path = settings.docs / page
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        ids, links = site.render(text)
+        ids, links = site.render(expand(text, site.facts))
         site.anchors.setdefault(page, ids)
         lines, seen = text.splitlines(), dict[str, int]()
         for link in links:
@@ -189,7 +207,9 @@ def dead_links(config: Config, pages: dict[str, str]) -> list[DeadLink]:
     return found
 
 
-def dead_link_findings(config: Config, pages: dict[str, str]) -> list[Finding]:
+def dead_link_findings(
+    config: Config, pages: dict[str, str], facts: Mapping[str, str] | None = None
+) -> list[Finding]:
     """A `docs/dead-link` finding per link of a guide to a page or anchor the site lacks;
     `pages` are the generated ones (`generate`'s result)."""
-    return [dead.finding for dead in dead_links(config, pages)]
+    return [dead.finding for dead in dead_links(config, pages, facts)]

@@ -16,7 +16,7 @@ from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
 from ..model import Model, Schema, Severity, Template
 from ..rules import RULES
-from . import matrix, paths, pitfalls
+from . import matrix, paths, pictures, pitfalls
 from .catalog import catalog_document
 from .changelog import (
     link_for_option,
@@ -180,8 +180,12 @@ def _render_pages(model: Model) -> dict[str, str]:
     # the home page's H1 is the config's title, which is also the site name every page shows
     found = pitfalls.risks(model, site.catalog)
     traps = pitfalls.traps(model)
+    graph = pictures.promotion_graph(model)
+    span = pictures.window(model)
+    timelines = pictures.Timelines(site.column_envs, span, model.limits) if span else None
     site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW],
-             risks=found, traps=traps, worst=WORST_RISKS)  # fmt: skip
+             risks=found, traps=traps, worst=WORST_RISKS, graph=graph,
+             timeline=timelines.of() if timelines else None)  # fmt: skip
     site.add(paths.REFERENCE, "reference_index.md.j2")
     option_notes = notes_for_options(model)
     for schema in model.schemas:
@@ -202,13 +206,16 @@ def _render_pages(model: Model) -> dict[str, str]:
             usage=_usage(template),
             notes=template_notes.get(template.id, []),
         )
+    rows = matrix.rows(site.catalog, site.columns)
     site.add(
         paths.CATALOG,
         "catalog_index.md.j2",
         groups=site.groups,
         columns=site.columns,
-        rows=matrix.rows(site.catalog, site.columns),
+        rows=rows,
         versions=matrix.versions,
+        graph=graph,
+        heatmap=pictures.heatmap(rows, site.columns, model.limits),
     )
     site.add(paths.SERVICES, "services_index.md.j2")
     for service in site.catalog["services"]:
@@ -222,6 +229,7 @@ def _render_pages(model: Model) -> dict[str, str]:
             service=service,
             latest=LATEST_PER_ENVIRONMENT,
             history_page=history_page,
+            timeline=timelines.of(service["name"]) if timelines else None,
         )
         if history_page is not None:
             site.add(
