@@ -50,10 +50,16 @@ def text_report(findings: Sequence[Finding], colour: bool = False) -> str:
             if finding.hint:
                 lines.append(f"         hint: {_line_of(finding.hint)}")
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    lines.append(
-        f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, {counts[Severity.INFO]} notes"
-    )
+    lines.append(", ".join(_count(counts[s], word) for s, word in _TOTALS))
     return "\n".join(lines) + "\n"
+
+
+_TOTALS = ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note"))
+
+
+def _count(number: int, word: str) -> str:
+    """`1 warning`, `2 warnings`, `0 notes`."""
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
 
 
 def json_report(findings: Sequence[Finding], colour: bool = False) -> str:

@@ -561,7 +561,7 @@ def test_text_groups_findings_by_file(reported: Path) -> None:
         "services/cart/.pipeline.yml",
         "services/orders/.pipeline.yml",
     ]
-    assert re.fullmatch(r"2 errors, 1 warnings, 1 notes", files[-1])
+    assert re.fullmatch(r"2 errors, 1 warning, 1 note", files[-1])
     orders = lines[lines.index("services/orders/.pipeline.yml") + 1]
     assert re.match(r"\s+2  error  colour is not an option", orders)
     assert "\x1b[" not in "\n".join(lines)
