@@ -27,7 +27,7 @@ from .config import Config
 from .ids import page_name
 from .model import Model
 from .render.jinja import make_environment
-from .render.pages import _usage  # the snippet a template's page starts with
+from .render.pages import template_usage  # the snippet a template's page starts with
 
 FOLDER = "facts"  # in the cache
 # pymdownx.snippets reads a marker in a line holding this (`--8<--`, `-8<-`, `;--8<--`...)
@@ -73,7 +73,7 @@ def guide_facts(model: Model) -> dict[str, str]:
                 facts.setdefault(option_fact(schema.id, option.anchor), shown.default(option))
     facts["templates/list.md"] = shown.templates(model.templates)
     for template in model.templates:
-        facts.setdefault(template_fact(template.id), shown.include(_usage(template)))
+        facts.setdefault(template_fact(template.id), shown.include(template_usage(template)))
     stage = stages(model)
     order = promotion_order(model)
     steps = [[n for n in order if stage[n] == s] for s in sorted(set(stage.values()))]

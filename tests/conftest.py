@@ -314,6 +314,19 @@ def chromium() -> str:
     return executable
 
 
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    """Chromium through Playwright, closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @dataclass(frozen=True)
 class SchemaPages:
     """The schemas of a folder as the generator reads them, and the page of each."""

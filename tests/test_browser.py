@@ -8,13 +8,11 @@ catalog's table sorts and filters.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 LOCAL_SCHEMES = ("data", "blob")
@@ -64,19 +62,6 @@ def site(request: pytest.FixtureRequest) -> Site:
     if request.param == "sample":
         return Site(request.getfixturevalue("served_site"), "payments-api", "production")
     return Site(request.getfixturevalue("many_envs_site"), "svc-3", "prod-eu")
-
-
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Any]:
-    """Chromium through Playwright, closed after the test."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def new_page(browser: Any, **context: Any) -> Any:

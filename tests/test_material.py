@@ -10,7 +10,6 @@ import mimetypes
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ import pytest
 import referencing
 import yaml
 from conftest import (
-    CHROMIUM_ARGS,
     CORPUS,
     REPO,
     HtmlTables,
@@ -317,18 +315,6 @@ BEST = """() => {
                      - parseFloat(a.firstElementChild.dataset.mdScore));
   return new URL(links[0].href).hash;
 }"""
-
-
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def search(page: Any, base: str, query: str) -> Any:

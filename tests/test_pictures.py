@@ -22,7 +22,7 @@ from typing import Any
 import markdown
 import pytest
 from manyenvs import GRAPH, PRODUCTION
-from test_browser import browser, new_page, visit  # noqa: F401
+from test_browser import new_page, visit
 
 from generator.analysis.promotion import stages
 from generator.model import Change, Deployment, Environment, Model
@@ -433,7 +433,7 @@ def site_data(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, A
 @pytest.mark.browser
 @pytest.mark.parametrize("site_data", ["sample", "eleven"], indirect=True)
 def test_the_graph_and_the_timeline_render_on_the_home_page(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site_data: tuple[str, dict[str, Any], str],
 ) -> None:
     base, catalog, _ = site_data
@@ -457,7 +457,7 @@ def test_the_graph_and_the_timeline_render_on_the_home_page(
 @pytest.mark.browser
 @pytest.mark.parametrize("site_data", ["sample", "eleven"], indirect=True)
 def test_the_heat_map_renders_a_cell_per_service_and_environment(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site_data: tuple[str, dict[str, Any], str],
 ) -> None:
     base, catalog, _ = site_data
@@ -483,7 +483,7 @@ def test_the_heat_map_renders_a_cell_per_service_and_environment(
 @pytest.mark.browser
 @pytest.mark.parametrize("site_data", ["sample", "eleven"], indirect=True)
 def test_a_service_page_shows_that_service_s_deployments(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site_data: tuple[str, dict[str, Any], str],
 ) -> None:
     base, catalog, service = site_data
@@ -499,7 +499,7 @@ def test_a_service_page_shows_that_service_s_deployments(
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_pictures_take_the_theme_s_colours(
-    browser: Any,  # noqa: F811
+    browser: Any,
     served_site: str,
     scheme: str,
 ) -> None:

@@ -82,7 +82,7 @@ def _heading(page: str, path: str) -> str:
     return found.group(1).strip()
 
 
-def _usage(template: Template) -> Any:
+def template_usage(template: Template) -> Any:
     """A ready-to-copy snippet that includes the template with its mandatory inputs."""
     mandatory = {
         i.name: (i.examples[0] if i.examples else f"<{i.name}>")
@@ -203,7 +203,7 @@ def _render_pages(model: Model) -> dict[str, str]:
             "template.md.j2",
             title=template.id,
             template=template,
-            usage=_usage(template),
+            usage=template_usage(template),
             notes=template_notes.get(template.id, []),
         )
     rows = matrix.rows(site.catalog, site.columns)
@@ -257,11 +257,9 @@ def _render_pages(model: Model) -> dict[str, str]:
     site.pages[paths.FEED] = render_feed(
         model, {a.id: _summary(a.body) for a in model.announcements}
     )
+    tally = Counter((r.finding.rule, r.production) for r in found)
     counts = {
-        rule: {
-            "production": sum(1 for r in found if r.finding.rule == rule and r.production),
-            "elsewhere": sum(1 for r in found if r.finding.rule == rule and not r.production),
-        }
+        rule: {"production": tally[(rule, True)], "elsewhere": tally[(rule, False)]}
         for rule in pitfalls.RISK_RULES
     }
     site.add(
