@@ -524,3 +524,13 @@ def _report(findings: tuple[Finding, ...], fmt: str, output: str | None) -> None
         click.echo(text_report(findings, use_colour(sys.stdout.isatty())), nl=False)
     else:
         click.echo(rendered, nl=False)
+
+
+def _register() -> None:
+    """Commands written in their own modules."""
+    from .init import init_command
+
+    main.add_command(init_command)
+
+
+_register()
