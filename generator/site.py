@@ -9,27 +9,33 @@ their folder, absolute, as its only `base_path`, never URLs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
+import shutil
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import siteconfig
 from .collect import collect
 from .config import Config, load_config
 from .facts import facts_folder, guide_facts, inert, write_facts
 from .generate import generate
 from .model import Model
 from .render.pages import html_title
+from .siteconfig import SNIPPETS, Adapted, snippets_settings
+from .sources.gitrepo import is_url
 
 CONFIG_ENV = "PIPELINE_DOCS_CONFIG"
 MKDOCS_BUILTINS = ["toc", "tables", "fenced_code"]  # MkDocs adds these to every site's list
-SNIPPETS = "pymdownx.snippets"
 _prepared: dict[Path, Model] = {}
+MAX_WATCHED = 1_000  # entries at the top of a local env repo that `serve` watches
 
 
 @dataclass(frozen=True)
@@ -50,33 +56,34 @@ def _extensions(value: object) -> tuple[tuple[str, ...], dict[str, dict[str, Any
     return tuple(extensions), option.configdata
 
 
-def site_markdown(config: Config) -> SiteMarkdown:
-    """The docs folder and Markdown extensions of the project's mkdocs.yml beside the config,
-    else of the default one (whose docs/ is the one beside the config)."""
+def _read_mkdocs(file: Path) -> dict[str, Any]:
+    """A mkdocs.yml as MkDocs reads it (its tags, INHERIT); raises on a broken one."""
     from mkdocs.utils.yaml import yaml_load
 
+    with file.open("rb") as handle:
+        data = yaml_load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"{file} is not a mapping")
+    return data
+
+
+def site_markdown(config: Config) -> SiteMarkdown:
+    """The docs folder and Markdown extensions the site is built with: those of the project's
+    mkdocs.yml beside the config with what the generated pages need added (as `build` adds
+    them), else of the default one (whose docs/ is the one beside the config)."""
     own = config.root / "mkdocs.yml"
     if own.is_file():
         try:
-            with own.open("rb") as handle:  # as MkDocs reads it: its tags, INHERIT
-                data = yaml_load(handle)
-            extensions, configs = _extensions(data.get("markdown_extensions"))
+            data = _read_mkdocs(own)
+            entries = siteconfig.markdown_extensions(data, config, True, [])
+            extensions, configs = _extensions(entries)
             return SiteMarkdown(
                 own.parent / str(data.get("docs_dir") or "docs"), extensions, configs
             )
         except Exception:  # the build reports a broken mkdocs.yml; `check` goes on without it
             pass
-    default = resources.files("generator").joinpath("formats/mkdocs.default.yml").read_text("utf-8")
-    extensions, configs = _extensions(yaml.safe_load(default)["markdown_extensions"])
+    extensions, configs = _extensions(siteconfig.default_mkdocs()["markdown_extensions"])
     return SiteMarkdown(config.root / "docs", extensions, configs)
-
-
-def snippets_settings(folder: Path, own: dict[str, Any], check_paths: bool) -> dict[str, Any]:
-    """pymdownx.snippets' config: the site's own, reading only the facts folder, no URL."""
-    return {
-        **own, "base_path": [str(folder)], "restrict_base_path": True, "url_download": False,
-        "check_paths": check_paths,
-    }  # fmt: skip
 
 
 def write_with_gen_files() -> None:
@@ -102,21 +109,22 @@ def write_with_gen_files() -> None:
 
 
 def mkdocs_config_file(config: Config) -> Path:
-    """The project's mkdocs.yml beside the config, or a default one made in the cache."""
+    """The project's mkdocs.yml beside the config, or a default one made in the cache (its
+    docs folder the project's docs/ when there is one)."""
     own = config.root / "mkdocs.yml"
     if own.is_file():
         return own
     folder = config.cache / "mkdocs"
-    docs = folder / "docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    script = folder / "gen_pages.py"
-    script.write_text("from generator.site import write_with_gen_files\n\nwrite_with_gen_files()\n")
+    docs = config.root / "docs"
+    if not docs.is_dir():
+        docs = folder / "docs"
+        docs.mkdir(parents=True, exist_ok=True)
+    script = siteconfig.gen_files_script(config)
     default = resources.files("generator").joinpath("formats/mkdocs.default.yml").read_text("utf-8")
-    overrides = Path(str(resources.files("generator"))) / "render" / "overrides"
     values = {  # JSON strings are YAML strings: a title or a path cannot break the file
         "@TITLE@": html_title(config.title), "@SITE_DIR@": str(config.root / "site"),
-        "@DOCS_DIR@": str(docs), "@SCRIPT@": str(script), "@OVERRIDES@": str(overrides),
-        "@FACTS@": str(facts_folder(config)),
+        "@DOCS_DIR@": str(docs), "@SCRIPT@": str(script),
+        "@OVERRIDES@": str(siteconfig.package_overrides()), "@FACTS@": str(facts_folder(config)),
     }  # fmt: skip
     text = default
     for marker, value in values.items():
@@ -128,34 +136,15 @@ def mkdocs_config_file(config: Config) -> Path:
     return target
 
 
-def _overrides(config: Config, file: Path, check_paths: bool = True) -> dict[str, Any]:
-    """What `build` and `serve` set over the mkdocs.yml they run: its Markdown extensions with
-    pymdownx.snippets reading the facts folder (added when it lacks it: a guide's marker never
-    stays literal text), and the site name of the project's own mkdocs.yml made safe as
-    `html_title` makes the config's title (MkDocs and Material print `site_name` as HTML on
-    every page; the default mkdocs.yml is written safe already)."""
-    from mkdocs.utils.yaml import yaml_load
-
+def mkdocs_overrides(config: Config, file: Path, check_paths: bool = True) -> Adapted:
+    """What `build` and `serve` set over the mkdocs.yml they run (`siteconfig.adapt`): what the
+    generated pages need, pymdownx.snippets reading the facts folder, the site name safe.
+    Raises SiteConfigError with the lines to add when they cannot be added for the project."""
     try:
-        with file.open("rb") as handle:  # as MkDocs reads it: its tags, INHERIT
-            data = yaml_load(handle)
-        entries = data.get("markdown_extensions") or []
-        if isinstance(entries, dict):  # MkDocs takes a mapping too
-            entries = [{name: value} for name, value in entries.items()]
-        own = next(
-            (e[SNIPPETS] or {} for e in entries if isinstance(e, dict) and SNIPPETS in e), {}
-        )
-        extensions = [
-            e for e in entries if e != SNIPPETS and not (isinstance(e, dict) and SNIPPETS in e)
-        ]
-        extensions.append({SNIPPETS: snippets_settings(facts_folder(config), own, check_paths)})
+        data = _read_mkdocs(file)
     except Exception:  # MkDocs reports a broken mkdocs.yml itself
-        return {}
-    overrides: dict[str, Any] = {"markdown_extensions": extensions}
-    name = data.get("site_name")
-    if file == config.root / "mkdocs.yml" and isinstance(name, str):
-        overrides["site_name"] = html_title(name)
-    return overrides
+        return Adapted({})
+    return siteconfig.adapt(config, file, data, check_paths)
 
 
 def _show_mkdocs_log() -> None:
@@ -188,11 +177,11 @@ def build_site(
     check_paths: bool = True,
 ) -> list[str]:
     """An MkDocs build of the site, strict unless told; return MkDocs' warnings. Raises
-    mkdocs' own exceptions on failure (in strict mode, on any warning), and pymdownx.snippets'
-    `SnippetMissingError` for a fact no file holds, unless `check_paths` is off (the marker
-    then quotes nothing: for facts `check` found missing and reported)."""
+    mkdocs' own exceptions on failure (in strict mode, on any warning), SiteConfigError when the
+    project's mkdocs.yml needs lines added, and pymdownx.snippets' `SnippetMissingError` for a
+    fact no file holds, unless `check_paths` is off (the marker then quotes nothing: for facts
+    `check` found missing and reported)."""
     from mkdocs.commands.build import build
-    from mkdocs.config import load_config as load_mkdocs_config
 
     _show_mkdocs_log()
     os.environ[CONFIG_ENV] = str(config.file)
@@ -202,13 +191,7 @@ def build_site(
     logger = logging.getLogger("mkdocs")
     logger.addHandler(warnings)
     try:
-        file = mkdocs_config_file(config)
-        mkdocs_config = load_mkdocs_config(
-            config_file=str(file),
-            strict=strict,
-            site_dir=str(site_dir) if site_dir is not None else None,
-            **_overrides(config, file, check_paths),
-        )
+        mkdocs_config, _ = _load_mkdocs(config, strict, site_dir, check_paths, say=True)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)
@@ -220,10 +203,103 @@ def build_site(
     return warnings.messages
 
 
-def serve_site(config: Config, address: str) -> None:
-    """MkDocs' development server over the site, rebuilt when inputs change."""
-    from mkdocs.commands.serve import serve
+def _load_mkdocs(
+    config: Config, strict: bool, site_dir: Path | None, check_paths: bool = True,
+    say: bool = False, **more: Any,
+) -> tuple[Any, Adapted]:  # fmt: skip
+    """The MkDocs config `build` and `serve` run: the project's (or the default) mkdocs.yml with
+    what the generated pages need set over it; what was added said on stderr when `say`."""
+    from mkdocs.config import load_config as load_mkdocs_config
 
-    os.environ[CONFIG_ENV] = str(config.file)
     file = mkdocs_config_file(config)
-    serve(config_file=str(file), dev_addr=address, strict=True, **_overrides(config, file))
+    adapted = mkdocs_overrides(config, file, check_paths)
+    if say and adapted.added:
+        shown = "; ".join(adapted.added)
+        print(f"{file.name}: added for the generated pages: {shown}", file=sys.stderr)
+    loaded = load_mkdocs_config(
+        config_file=str(file), strict=strict,
+        site_dir=str(site_dir) if site_dir is not None else None,
+        **adapted.overrides, **more,
+    )  # fmt: skip
+    return loaded, adapted
+
+
+def watched_inputs(config: Config) -> list[tuple[Path, bool]]:
+    """What `serve` watches, each (path, recursive): every input the config names that is on
+    disk: the config itself, schemas, templates, owners, announcements, release folders, bundle
+    mirrors, the project's docs/, and each local env repo: its files (the top of the repo and
+    each folder in it, `.git` apart) and its refs, so a new commit is a change too."""
+    paths: list[tuple[Path, bool]] = [(config.file, False)]
+    named = [config.schemas, *config.templates, config.owners, config.announcements,
+             *(config.root / r.schemas for r in config.releases if r.schemas),
+             *(folder for _, folder in config.mirrors),
+             config.root / "docs", config.root / "mkdocs.yml"]  # fmt: skip
+    paths += [(p, True) for p in named if p is not None and p.exists()]
+    for env in config.environments:
+        if is_url(env.repo):
+            continue  # cloned into the cache: fetched on each build, not watched
+        root = (config.root / env.repo).resolve()
+        if not root.is_dir():
+            continue
+        paths.append((root, False))
+        entries = sorted(itertools.islice(root.iterdir(), MAX_WATCHED))
+        paths += [(p, True) for p in entries if p.is_dir() and p.name != ".git"]
+        git_dir = root / ".git"
+        if git_dir.is_dir():  # HEAD and packed-refs; every branch and tag
+            paths += [(git_dir, False), (git_dir / "refs", True)]
+    unique: dict[Path, bool] = {}
+    for path, recursive in paths:
+        unique[path] = unique.get(path, False) or recursive
+    return list(unique.items())
+
+
+def serve_site(config: Config, address: str) -> None:
+    """A development server over the site, rebuilt when an input changes (`watched_inputs`):
+    MkDocs' own live-reload server, its builder reading the config and the inputs anew each
+    time; a rebuild that fails says why in one line and the last good site stays served."""
+    from urllib.parse import urlsplit
+
+    from mkdocs.commands.build import build
+    from mkdocs.livereload import LiveReloadServer
+
+    _show_mkdocs_log()
+    os.environ[CONFIG_ENV] = str(config.file)
+    site_dir = Path(tempfile.mkdtemp(prefix="pipeline-docs-serve-"))
+    first, adapted = _load_mkdocs(config, False, site_dir, say=True, dev_addr=address)
+    host, port = first.dev_addr
+    mount = urlsplit(first.site_url or "/").path
+    state = {"config": config}
+
+    def builder(mkdocs_config: Any = None) -> None:
+        started = time.monotonic()
+        try:
+            if mkdocs_config is None:
+                state["config"] = load_config(config.file)
+                mkdocs_config, _ = _load_mkdocs(state["config"], False, site_dir, dev_addr=address)
+            mkdocs_config.site_url = server.url
+            build(mkdocs_config, serve_url=server.url)
+        except Exception as error:  # a broken input: the last good site stays served
+            print(f"not rebuilt: {type(error).__name__}: {error}", file=sys.stderr)
+            return
+        took = time.monotonic() - started
+        print(f"built {server.url} in {took:.1f} s", file=sys.stderr)
+
+    server = LiveReloadServer(builder=builder, host=host, port=port, root=str(site_dir),
+                              mount_path=mount)  # fmt: skip
+    first.plugins.on_startup(command="serve", dirty=False)
+    try:
+        builder(first)
+        watched = watched_inputs(config) + [(p, True) for p in adapted.watch]
+        for path, recursive in watched:
+            server.watch(str(path), recursive=recursive)
+        print(f"serving {server.url} (rebuilt when one of {len(watched)} watched inputs "
+              "changes; Ctrl+C stops)", file=sys.stderr, flush=True)  # fmt: skip
+        try:
+            server.serve()  # type: ignore[no-untyped-call]
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
+    finally:
+        first.plugins.on_shutdown()
+        shutil.rmtree(site_dir, ignore_errors=True)

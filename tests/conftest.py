@@ -43,7 +43,7 @@ CORPUS_ABSENT = "../shared/corpus is absent (a fresh clone): the real-world inpu
 needs_corpus = pytest.mark.skipif(not CORPUS_PRESENT, reason=CORPUS_ABSENT)
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_HINT = "pytest tests --update-golden"
-SAMPLE_PARTS = ("schemas", "examples", "pipeline-docs.yml", "mkdocs.yml", "docs", "overrides")
+SAMPLE_PARTS = ("schemas", "examples", "pipeline-docs.yml", "mkdocs.yml", "docs")
 NEXUS = "https://nexus.example.com/repository/k8s-bundles/"
 
 

@@ -22,7 +22,7 @@ from generator.config import load_config
 from generator.facts import expand, facts_folder, guide_facts, inert, quotes, write_facts
 from generator.generate import generate
 from generator.model import Model
-from generator.site import SNIPPETS, _overrides, mkdocs_config_file, site_markdown
+from generator.site import SNIPPETS, mkdocs_config_file, mkdocs_overrides, site_markdown
 
 REPLICAS = "option/service/deploy.replicas/default.md"
 GUIDES = ("onboarding", "promote", "ci", "incident")
@@ -397,13 +397,16 @@ def test_mkdocs_reads_snippets_only_from_the_facts_folder(sample_config: Path) -
     assert str(sample_config.parent) not in own.read_text(encoding="utf-8")  # nothing absolute
     file = mkdocs_config_file(config)
     assert file == own
-    settings = _snippets(file, _overrides(config, file))
+    settings = _snippets(file, mkdocs_overrides(config, file).overrides)
     assert settings["base_path"] == [str(facts_folder(config))]
     assert Path(settings["base_path"][0]).is_absolute()
     assert settings["url_download"] is False
     assert settings["restrict_base_path"] is True
     assert settings["check_paths"] is True
-    assert _snippets(file, _overrides(config, file, check_paths=False))["check_paths"] is False
+    assert (
+        _snippets(file, mkdocs_overrides(config, file, check_paths=False).overrides)["check_paths"]
+        is False
+    )
 
 
 def test_the_default_mkdocs_yml_reads_snippets_from_the_facts_folder(tmp_path: Path) -> None:
@@ -412,7 +415,7 @@ def test_the_default_mkdocs_yml_reads_snippets_from_the_facts_folder(tmp_path: P
     config = load_config(tmp_path / "pipeline-docs.yml")
     file = mkdocs_config_file(config)
     assert file.is_relative_to(config.cache)
-    for overrides in ({}, _overrides(config, file)):
+    for overrides in ({}, mkdocs_overrides(config, file).overrides):
         settings = _snippets(file, overrides)
         assert settings["base_path"] == [str(facts_folder(config))]
         assert settings["url_download"] is False and settings["restrict_base_path"] is True
@@ -425,7 +428,7 @@ def test_a_mkdocs_yml_without_snippets_gets_it(sample_config: Path) -> None:
     own.write_text(text[:start] + text[text.index("exclude_docs:") :], encoding="utf-8")
     config = load_config(sample_config)
     assert SNIPPETS not in load_mkdocs_config(config_file=str(own))["markdown_extensions"]
-    settings = _snippets(own, _overrides(config, own))
+    settings = _snippets(own, mkdocs_overrides(config, own).overrides)
     assert settings["base_path"] == [str(facts_folder(config))]
 
 

@@ -706,10 +706,10 @@ def _build_with_zensical(config: Path, work: Path) -> Path:
     mkdocs_yml = mkdocs_config_file(load_config(config))
     project = work / "zensical"
     docs = project / "docs"
-    shutil.copytree(mkdocs_yml.parent / "docs", docs)  # the hand-written pages
+    data = yaml.safe_load(mkdocs_yml.read_text("utf-8"))
+    shutil.copytree(data["docs_dir"], docs)  # the hand-written pages
     done = invoke("generate", "--config", str(config), "--out", str(docs))
     assert done.exit_code == 0, done.stderr
-    data = yaml.safe_load(mkdocs_yml.read_text("utf-8"))
     data["plugins"] = [p for p in data["plugins"] if not (isinstance(p, dict) and "gen-files" in p)]
     overrides = Path(data["theme"]["custom_dir"])
     shutil.copytree(overrides, project / "overrides")

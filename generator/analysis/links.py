@@ -24,7 +24,8 @@ from markdown.util import AMP_SUBSTITUTE  # type: ignore[import-untyped]
 from ..config import Config
 from ..facts import expand
 from ..model import Finding, Severity
-from ..site import SNIPPETS, SiteMarkdown, site_markdown
+from ..site import SiteMarkdown, site_markdown
+from ..siteconfig import SNIPPETS
 
 RULE = "docs/dead-link"
 
