@@ -516,9 +516,7 @@ def hostile_site(root: Path) -> Path:
     _env_repos(root)
     guide = f"# Guide {ONE_LINE}\n\nA hand-written page: only its title is in the model.\n"
     write(root / "docs" / "guides" / "guide.md", guide)
-    docs = root / ".cache" / "mkdocs" / "docs"  # the docs folder of the default mkdocs.yml
-    write(docs / "guides" / "guide.md", guide)
-    write(docs / "control.md", CONTROL)
+    write(root / "docs" / "control.md", CONTROL)  # docs/ is the default mkdocs.yml's docs_dir
     return make_config(
         root,
         title=_p("Pipeline"),
