@@ -6,12 +6,14 @@ import dataclasses
 import json
 import re
 import sys
+from collections import defaultdict
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .analysis.links import DeadLink, dead_links
+from .analysis.links import DeadLink, dead_links, replaced_pages
 from .analysis.promotion import Step, from_upstreams, promotion
 from .analysis.quotes import missing_facts
 from .analysis.schemadiff import schema_diff
@@ -25,7 +27,8 @@ from .ids import schema_id
 from .limits import Limits, cut
 from .model import Finding, Model, Severity
 from .render.catalog import catalog_document, history, source_repositories
-from .report import REPORTERS, clean, text_report, use_colour
+from .report import REPORTERS, clean, plural, tally, text_report, use_colour
+from .siteconfig import SiteConfigError
 from .sources.announcements import TYPES, write_fragment
 from .sources.schemas import read_schema_folder
 from .validation import Validator, make_validator, schema_file_validator
@@ -56,7 +59,8 @@ def _checked(config: Config) -> tuple[Model, list[DeadLink], list[Finding]]:
     pages, facts = generate(config, model), guide_facts(model)
     dead = dead_links(config, pages, facts)
     missing = missing_facts(config, pages, facts)
-    findings = apply_policy([d.finding for d in dead] + missing, config, applied=model.findings)
+    more = [d.finding for d in dead] + missing + replaced_pages(config, pages)
+    findings = apply_policy(more, config, applied=model.findings)
     return dataclasses.replace(model, findings=tuple(findings)), dead, missing
 
 
@@ -80,6 +84,98 @@ def _summary(model: Model) -> None:
     """Findings on stderr, for the commands whose stdout is their product."""
     if model.findings:
         click.echo(text_report(model.findings, use_colour(sys.stderr.isatty())), err=True, nl=False)
+
+
+def _count_line(model: Model, listed: bool) -> None:
+    """For the read-only commands: the findings counted in one line on stderr, or with
+    `--findings` the whole text report there."""
+    if listed:
+        _summary(model)
+    elif model.findings:
+        click.echo(f"{tally(model.findings)}; --findings lists them", err=True)
+
+
+findings_flag = click.option(
+    "--findings", "listed", is_flag=True,
+    help="List the findings on stderr (default: count them in one line).",
+)  # fmt: skip
+
+Place = tuple[str | None, int | None]
+
+
+def _findings_at(model: Model) -> dict[tuple[str, str], list[Finding]]:
+    """(service, environment) -> the findings written where that deployment is written: its
+    entry, the line that sets its version, or one of its workloads (a bundle's member is in
+    every environment that lists the bundle). A finding anywhere else is tied to no row."""
+    at: dict[Place, list[Finding]] = defaultdict(list)
+    for finding in model.findings:
+        at[(finding.file, finding.line)].append(finding)
+    tied: dict[tuple[str, str], list[Finding]] = {}
+    for env in model.environments:
+        for deployment in env.deployments:
+            places: set[Place] = {(deployment.file, deployment.line)}
+            places |= {(w.file, w.line) for w in deployment.workloads}
+            if deployment.version_file:
+                places.add((deployment.version_file, deployment.version_line))
+            found = {f for place in places for f in at.get(place, ())}
+            if found:
+                key = (deployment.service, env.name)
+                tied[key] = sorted(found | set(tied.get(key, ())), key=Finding.sort_key)
+    return tied
+
+
+def _with_findings(
+    rows: list[list[str]], found: list[list[Finding]], legend: str
+) -> tuple[list[list[str]], str]:
+    """The rows with a FINDINGS column that counts each row's findings, and the line that says
+    what they are, when a row has any (`found`: one list per row, the header aside)."""
+    if not any(found):
+        return rows, ""
+    counted = [[*r, tally(f)] for r, f in zip(rows[1:], found, strict=True)]
+    return [[*rows[0], "FINDINGS"], *counted], f"FINDINGS: {legend}; --findings lists them\n"
+
+
+if TYPE_CHECKING:  # generic since click 8.2; a plain class before
+    _DateParam = click.ParamType[date, Any]
+else:
+    _DateParam = click.ParamType
+
+
+class IsoDate(_DateParam):
+    """A date, `YYYY-MM-DD`, or an ISO 8601 date and time with its UTC offset."""
+
+    name = "date"
+
+    def __init__(self, times: bool = True) -> None:
+        self.times = times
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == len("YYYY-MM-DD"):
+                return date.fromisoformat(text)
+            if self.times:
+                moment = datetime.fromisoformat(text)
+                if moment.tzinfo is not None:
+                    return moment
+                self.fail(f"{value!r} has no UTC offset: add one (Z, +02:00)", param, ctx)
+        except ValueError:
+            pass
+        self.fail(f"cannot read {value!r} as a date (YYYY-MM-DD)", param, ctx)
+
+
+def _on_or_after(when: str, since: date | datetime) -> bool:
+    """Whether a change's date (ISO 8601, with its offset) is on or after `since`: the day as the
+    change wrote it for a date, the instant for a date and time."""
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return False
+    if isinstance(since, datetime):
+        return moment.tzinfo is not None and moment >= since
+    return moment.date() >= since
 
 
 config_option = click.option(
@@ -127,7 +223,7 @@ def generate_command(config_path: str, out: str) -> None:
     model = collect(config)
     written = write_pages(generate(config, model), Path(out))
     _summary(model)
-    click.echo(f"wrote {len(written)} files to {out}", err=True)
+    click.echo(f"wrote {plural(len(written), 'file')} to {out}", err=True)
 
 
 @main.command("build")
@@ -159,6 +255,8 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
             config, model, Path(site_dir) if site_dir else None,
             strict=not dead, check_paths=not missing,
         )  # fmt: skip
+    except SiteConfigError as error:
+        _site_config_error(error)
     except (ConfigurationError, ConfigError) as error:
         click.echo(f"config error: {error}", err=True)
         sys.exit(2)
@@ -166,7 +264,9 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
         click.echo(f"build failed: {error}", err=True)
         sys.exit(1)
     if dead and (others := _not_dead_links(warnings, dead)):
-        click.echo(f"build failed: aborted with {len(others)} warnings in strict mode", err=True)
+        click.echo(
+            f"build failed: aborted with {plural(len(others), 'warning')} in strict mode", err=True
+        )
         sys.exit(1)
 
 
@@ -177,9 +277,25 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
 )
 def serve_command(config_path: str, dev_addr: str) -> None:
     """Serve the site locally, rebuilt when its inputs change."""
+    from mkdocs.exceptions import ConfigurationError
+
     from .site import serve_site
 
-    serve_site(_config(config_path), dev_addr)
+    try:
+        serve_site(_config(config_path), dev_addr)
+    except SiteConfigError as error:
+        _site_config_error(error)
+    except ConfigurationError as error:
+        click.echo(f"config error: {error}", err=True)
+        sys.exit(2)
+
+
+def _site_config_error(error: SiteConfigError) -> NoReturn:
+    """The project's mkdocs.yml lacks what cannot be added for it: the lines to add."""
+    click.echo(f"config error: {error}", err=True)
+    if error.lines:
+        click.echo(f"add to {error.file}:\n" + "\n".join(error.lines), err=True)
+    sys.exit(2)
 
 
 @main.command("check")
@@ -199,9 +315,13 @@ def service_history(model: Model, service: str) -> list[dict[str, Any]]:
     return [c for c in history(model, source_repositories(model)) if c["service"] == service]
 
 
-def _catalog_table(document: dict[str, Any], env: str | None, limits: Limits) -> str:
+def _catalog_table(
+    document: dict[str, Any], env: str | None, limits: Limits,
+    tied: dict[tuple[str, str], list[Finding]],
+) -> str:  # fmt: skip
     envs = [e["name"] for e in document["environments"] if env is None or e["name"] == env]
     rows = [["SERVICE", "OWNER", *[e.upper() for e in envs]]]
+    found: list[list[Finding]] = []
     unreadable = {e["name"] for e in document["environments"] if e["status"] == "unreadable"}
     for service in document["services"]:
         cells = {d["environment"]: d for d in service["deployments"]}
@@ -220,12 +340,20 @@ def _catalog_table(document: dict[str, Any], env: str | None, limits: Limits) ->
             )
             row.append(f"{version}{mark}" if cell else absent)
         rows.append(row)
+        found.append(sorted(
+            {f for name in envs for f in tied.get((service["name"], name), ())},
+            key=Finding.sort_key,
+        ))  # fmt: skip
     if env is not None and env in unreadable:
         rows.append(["(unreadable)", "-", "unreadable"])
+        found.append([])
+    rows, findings_legend = _with_findings(
+        rows, found, "what check finds where the service is deployed"
+    )
     legend = "< pending (an earlier env is ahead)  ! skipped (an earlier env never ran it)\n"
     if any(cell["problem"] for s in document["services"] for cell in s["deployments"]):
         legend += "? not known for sure: see the environment's findings\n"
-    return _table(rows) + (legend if envs else "")
+    return _table(rows) + (legend if envs else "") + findings_legend
 
 
 @main.command("catalog")
@@ -234,7 +362,8 @@ def _catalog_table(document: dict[str, Any], env: str | None, limits: Limits) ->
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
+@findings_flag
+def catalog_command(config_path: str, env: str | None, fmt: str, listed: bool) -> None:
     """What runs where, who owns it, which version."""
     config = _config(config_path)
     if env is not None and env not in [e.name for e in config.environments]:
@@ -248,8 +377,8 @@ def catalog_command(config_path: str, env: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
-        click.echo(_catalog_table(document, env, model.limits), nl=False)
-    _summary(model)
+        click.echo(_catalog_table(document, env, model.limits, _findings_at(model)), nl=False)
+    _count_line(model, listed)
 
 
 def _cell(value: str) -> str:
@@ -282,12 +411,16 @@ def _known_env(config: Config, name: str) -> None:
 @config_option
 @click.argument("service")
 @click.option("--env", help="Only this environment.")
-@click.option("--since", help="Only changes on or after this date (YYYY-MM-DD).")
+@click.option(
+    "--since", type=IsoDate(),
+    help="Only changes on or after this date (YYYY-MM-DD), or this time (2026-03-10T09:00:00+01:00).",
+)  # fmt: skip
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@findings_flag
 def history_command(
-    config_path: str, service: str, env: str | None, since: str | None, fmt: str
+    config_path: str, service: str, env: str | None, since: date | None, fmt: str, listed: bool
 ) -> None:
     """SERVICE's versions over time, newest first: from, to, who, when, which merge request."""
     config = _config(config_path)
@@ -297,7 +430,7 @@ def history_command(
     changes = [
         c for c in service_history(model, service)
         if (env is None or c["environment"] == env)
-        and (since is None or c["date"][:10] >= since)
+        and (since is None or _on_or_after(c["date"], since))
     ]  # fmt: skip
     if fmt == "json":
         keys = ("environment", "service", "from", "to", "commit", "author", "date", "message")
@@ -305,16 +438,34 @@ def history_command(
     elif not changes:
         click.echo(f"no change of {service} found", err=True)
     else:
-        rows = [["DATE", "ENV", "FROM", "TO", "AUTHOR", "COMMIT", "MERGE REQUEST"]]
-        chars = model.limits.version_chars
-        for c in changes:
-            rows.append([
-                c["date"][:10], c["environment"], cut(c["from"] or "-", chars),
-                cut(c["to"] or "(removed)", chars),
-                c["author"][:20], c["commit"][:8], c["merge_request"] or "",
-            ])  # fmt: skip
-        click.echo(_table(rows), nl=False)
-    _summary(model)
+        click.echo(_history_table(model, service, changes), nl=False)
+    _count_line(model, listed)
+
+
+def _history_table(model: Model, service: str, changes: list[dict[str, Any]]) -> str:
+    """The changes, newest first; a FINDINGS column on the change that made what runs now in
+    an environment, when check finds something where that deployment is written."""
+    tied = _findings_at(model)
+    running = {e.name: d.version for e in model.environments for d in e.deployments
+               if d.service == service}  # fmt: skip
+    rows = [["DATE", "ENV", "FROM", "TO", "AUTHOR", "COMMIT", "MERGE REQUEST"]]
+    found: list[list[Finding]] = []
+    met: set[str] = set()  # environments whose newest change is above
+    chars = model.limits.version_chars
+    for c in changes:
+        rows.append([
+            c["date"][:10], c["environment"], cut(c["from"] or "-", chars),
+            cut(c["to"] or "(removed)", chars),
+            c["author"][:20], c["commit"][:8], c["merge_request"] or "",
+        ])  # fmt: skip
+        env = c["environment"]
+        now = env not in met and env in running and c["to"] == running[env]
+        found.append(tied.get((service, env), []) if now else [])
+        met.add(env)
+    rows, legend = _with_findings(
+        rows, found, "what check finds where the version this change made runs now"
+    )
+    return _table(rows) + legend
 
 
 def _steps_json(steps: list[Step]) -> list[dict[str, str | None]]:
@@ -324,7 +475,10 @@ def _steps_json(steps: list[Step]) -> list[dict[str, str | None]]:
     ]
 
 
-def _steps_table(from_env: str, to_env: str, steps: list[Step], limits: Limits) -> str:
+def _steps_table(
+    from_env: str, to_env: str, steps: list[Step], limits: Limits,
+    tied: dict[tuple[str, str], list[Finding]],
+) -> str:  # fmt: skip
     if not steps:
         return f"{to_env} already runs what {from_env} runs\n"
     rows = [["SERVICE", "CHANGE", to_env.upper() + " NOW", "AFTER"]]
@@ -334,7 +488,15 @@ def _steps_table(from_env: str, to_env: str, steps: list[Step], limits: Limits) 
          cut(s.promoted or "-", version)]
         for s in steps
     ]  # fmt: skip
-    return _table(rows)
+    found = [
+        sorted({*tied.get((s.service, from_env), ()), *tied.get((s.service, to_env), ())},
+               key=Finding.sort_key)
+        for s in steps
+    ]  # fmt: skip
+    rows, legend = _with_findings(
+        rows, found, f"what check finds where the service is deployed in {from_env} or {to_env}"
+    )
+    return _table(rows) + legend
 
 
 @main.command("diff")
@@ -344,7 +506,10 @@ def _steps_table(from_env: str, to_env: str, steps: list[Step], limits: Limits) 
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def diff_command(config_path: str, from_env: str, to_env: str | None, fmt: str) -> None:
+@findings_flag
+def diff_command(
+    config_path: str, from_env: str, to_env: str | None, fmt: str, listed: bool
+) -> None:
     """What promoting FROM_ENV to TO_ENV would change: services added, removed, up or down.
 
     With one environment, what promoting each of its upstreams (`promotes_from`) to it would
@@ -352,7 +517,7 @@ def diff_command(config_path: str, from_env: str, to_env: str | None, fmt: str) 
     config = _config(config_path)
     _known_env(config, from_env)
     if to_env is None:
-        _diff_upstreams(config, from_env, fmt)
+        _diff_upstreams(config, from_env, fmt, listed)
         return
     _known_env(config, to_env)
     model = collect(config)
@@ -361,11 +526,13 @@ def diff_command(config_path: str, from_env: str, to_env: str | None, fmt: str) 
     if fmt == "json":
         click.echo(json.dumps(_steps_json(steps), indent=2))
     else:
-        click.echo(_steps_table(from_env, to_env, steps, model.limits), nl=False)
-    _summary(model)
+        click.echo(
+            _steps_table(from_env, to_env, steps, model.limits, _findings_at(model)), nl=False
+        )
+    _count_line(model, listed)
 
 
-def _diff_upstreams(config: Config, env: str, fmt: str) -> None:
+def _diff_upstreams(config: Config, env: str, fmt: str, listed: bool) -> None:
     """`diff ENV`: ENV against each of its direct upstreams; a root says it has none."""
     [upstreams] = [e.promotes_from for e in config.environments if e.name == env]
     if not upstreams:
@@ -383,14 +550,15 @@ def _diff_upstreams(config: Config, env: str, fmt: str) -> None:
         ], indent=2))  # fmt: skip
     else:
         status = {e.name: e.status for e in model.environments}
+        tied = _findings_at(model)
         tables = []
         for upstream, steps in compared:
             title = f"{upstream} -> {env}"
             if status.get(upstream):
                 title += f" ({upstream} is {status[upstream]}: what it runs is not known)"
-            tables.append(f"{title}\n{_steps_table(upstream, env, steps, model.limits)}")
+            tables.append(f"{title}\n{_steps_table(upstream, env, steps, model.limits, tied)}")
         click.echo("\n".join(tables), nl=False)
-    _summary(model)
+    _count_line(model, listed)
 
 
 WORK_TREE = "work"
@@ -403,8 +571,9 @@ WORK_TREE = "work"
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@findings_flag
 def schema_diff_command(
-    config_path: str, from_release: str | None, to_release: str | None, fmt: str
+    config_path: str, from_release: str | None, to_release: str | None, fmt: str, listed: bool
 ) -> None:
     """What changed in the schemas between two releases (default: the latest one and the work tree).
 
@@ -416,12 +585,17 @@ def schema_diff_command(
     before = from_release or (model.releases[-1].name if model.releases else None)
     after = to_release or WORK_TREE
     for name in (before, after):
-        if name is None or name not in releases:
-            known = ", ".join(releases)
-            click.echo(
-                f"unknown release {name!r}; known: {known}" if name else "no earlier release",
-                err=True,
+        if name is None:
+            from .sources.releases import no_release_finding  # why there is none: shallow, no tags
+
+            why = no_release_finding(config, config.display)
+            reason = (
+                f"no earlier release: {why.message}\n{why.hint}" if why else "no earlier release"
             )
+            click.echo(reason, err=True)
+            sys.exit(2)
+        if name not in releases:
+            click.echo(f"unknown release {name!r}; known: {', '.join(releases)}", err=True)
             sys.exit(2)
     assert before is not None
     changes = schema_diff(releases[before], releases[after])
@@ -435,6 +609,7 @@ def schema_diff_command(
         rows = [["OPTION", "CHANGE", "BREAKING", "DETAIL"]]
         rows += [[c.option, c.kind, "yes" if c.breaking else "", c.detail[:60]] for c in changes]
         click.echo(_table(rows), nl=False)
+    _count_line(model, listed)
 
 
 @main.command("announce")
@@ -446,10 +621,10 @@ def schema_diff_command(
 )
 @click.option("--template", "templates", multiple=True, help="A template it concerns.")
 @click.option("--release", default="", help="The release it ships in.")
-@click.option("--date", "day", default=None, help="YYYY-MM-DD (default: today).")
+@click.option("--date", "day", type=IsoDate(times=False), help="YYYY-MM-DD (default: today).")
 def announce_command(
     config_path: str, title: str | None, kind: str | None, options: tuple[str, ...],
-    templates: tuple[str, ...], release: str, day: str | None,
+    templates: tuple[str, ...], release: str, day: date | None,
 ) -> None:  # fmt: skip
     """Scaffold a changelog fragment in the announcements folder (asks for what is missing)."""
     config = _config(config_path)
@@ -467,8 +642,10 @@ def announce_command(
                 "Options (comma separated, empty for none)", default="", show_default=False
             )
             options = tuple(o.strip() for o in answer.split(",") if o.strip())
-    path = write_fragment(config.announcements, title, kind, options, templates, release, day)
+    when = day.isoformat() if day else None
+    path = write_fragment(config.announcements, title, kind, options, templates, release, when)
     click.echo(f"wrote {config.display(path)}")
+    click.echo("write its body in place of the placeholder: `check` fails until then", err=True)
 
 
 @main.command("validate")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections import deque
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -132,22 +133,116 @@ def _schema() -> dict[str, Any]:
     return result
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_/-]+")
+
+
 def _key_path(parts: list[str | int]) -> str:
+    """`environments[1].promotes_from`; a key that is a URL or a glob in quotes:
+    `bundles.mirrors["https://x/"]`."""
     out = ""
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            out += f"[{json.dumps(str(part), ensure_ascii=False)}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out or "(top level)"
 
 
-def _shape(schema: dict[str, Any]) -> str:
-    """One accepted form of a value, in words: `'auto' or 'builtin'`, `a list of strings`."""
-    if "enum" in schema:
-        return " or ".join(repr(value) for value in schema["enum"])
-    if schema.get("type") == "array":
-        items = schema.get("items", {})
-        what = f"{'non-empty ' if items.get('minLength') else ''}{items.get('type', 'value')}s"
-        return f"a {'non-empty ' if schema.get('minItems') else ''}list of {what}"
-    return f"a {schema.get('type', 'value')}"
+_TYPES = {"string": "a string", "integer": "a whole number", "number": "a number",
+          "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "null"}  # fmt: skip
+_MANY = {"string": "strings", "integer": "whole numbers", "number": "numbers",
+         "boolean": "booleans", "array": "lists", "object": "mappings"}  # fmt: skip
+_SHOWN_CHARS = 60  # of a wrong value quoted in a message
+
+
+def _either(words: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    words = list(dict.fromkeys(words))
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _literal(value: Any) -> str:
+    """A value as YAML writes it: `'auto'`, `false`, `null`, `3`."""
+    return repr(value) if isinstance(value, str) else json.dumps(value)
+
+
+def _bounds(schema: dict[str, Any]) -> str:
+    words = [
+        f"{label} {schema[key]}"
+        for key, label in (("exclusiveMinimum", "above"), ("minimum", "at least"),
+                           ("exclusiveMaximum", "below"), ("maximum", "at most"))
+        if key in schema
+    ]  # fmt: skip
+    return f" {' and '.join(words)}" if words else ""
+
+
+def expected(schema: dict[str, Any]) -> str:
+    """What a value of this schema must be, in words: its `x-expected`, else what its keywords
+    say (`a non-empty list of strings`, `'auto' or 'builtin'`, `a whole number above 0`)."""
+    if isinstance(schema.get("x-expected"), str):
+        return str(schema["x-expected"])
+    for key in ("oneOf", "anyOf"):
+        if isinstance(schema.get(key), list):
+            return _either([expected(s) for s in schema[key] if isinstance(s, dict)])
+    if isinstance(schema.get("enum"), list):
+        return _either([_literal(value) for value in schema["enum"]])
+    if "const" in schema:
+        return _literal(schema["const"])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return _either([expected({**schema, "type": k}) for k in kind])
+    if kind == "string":
+        words = "a non-empty string" if schema.get("minLength") else "a string"
+        return words + (f" matching {schema['pattern']}" if "pattern" in schema else "")
+    if kind == "array":
+        return _list(schema)
+    if kind in ("integer", "number"):
+        return _TYPES[kind] + _bounds(schema)
+    return _TYPES.get(str(kind), "a value of another shape")
+
+
+def _list(schema: dict[str, Any]) -> str:
+    listed = "a non-empty list" if schema.get("minItems") else "a list"
+    items = schema.get("items")
+    if not isinstance(items, dict) or not items:
+        return listed
+    if items.get("type") in _MANY and set(items) <= {"type", "minLength", "description"}:
+        return f"{listed} of {'non-empty ' if items.get('minLength') else ''}{_MANY[items['type']]}"
+    return f"{listed}, each {expected(items)}"
+
+
+def _got(value: Any, text: str | None) -> str:
+    """What a wrong value is, and the value as written, cut: `a number (42)`."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)  # null, true, false
+    if isinstance(value, str):
+        kind, shown = ("a string", repr(value)) if value else ("an empty string", "")
+    elif isinstance(value, int | float):
+        kind, shown = "a number", text or str(value)
+    elif isinstance(value, list | dict):
+        kind = ("a list" if isinstance(value, list) else "a mapping") if value else (
+            "an empty list" if isinstance(value, list) else "an empty mapping")  # fmt: skip
+        shown = json.dumps(value, default=str, ensure_ascii=False) if value else ""
+    else:
+        kind, shown = "a value", str(value)
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[: _SHOWN_CHARS - 1] + "…"
+    return f"{kind} ({shown})" if shown else kind
+
+
+def _message(error: jsonschema.ValidationError, document: Document) -> str:
+    """What is expected at the key, and what is there instead; never jsonschema's own words."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required" and isinstance(error.instance, dict):
+        names = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [n for n in names if n not in error.instance]
+        wanted = schema.get("properties", {}).get(missing[0]) if missing else None
+        needed = f": {expected(wanted)}" if isinstance(wanted, dict) else ""
+        return f"{missing[0] if missing else 'a key'!r} is required{needed}"
+    got = _got(error.instance, document.text(tuple(error.absolute_path)))
+    return f"expected {expected(schema)}, got {got}"
 
 
 def _problems(document: Document, display: str) -> list[ConfigProblem]:
@@ -174,16 +269,9 @@ def _problems(document: Document, display: str) -> list[ConfigProblem]:
                     )
                 )
             continue
-        if error.validator == "required":
-            message = error.message.replace("is a required property", "is required")
-        elif error.validator == "oneOf" and error.context:  # no form fits: say which ones would
-            shapes = ", or ".join(_shape(s) for s in error.schema.get("oneOf", []))
-            message = f"{error.instance!r} should be {shapes}"
-        else:
-            message = error.message
-        problems.append(
-            ConfigProblem(display, document.line(tuple(path)), _key_path(path), message)
-        )
+        problems.append(ConfigProblem(
+            display, document.line(tuple(path)), _key_path(path), _message(error, document)
+        ))  # fmt: skip
     return problems
 
 

@@ -9,7 +9,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from importlib import metadata
-from itertools import groupby
 
 from .model import Finding, Severity
 from .rules import RULES
@@ -37,29 +36,43 @@ def use_colour(stream_is_tty: bool) -> bool:
 
 
 def text_report(findings: Sequence[Finding], colour: bool = False) -> str:
-    """Findings grouped by file, one line each, then a count."""
+    """One line per finding, `path:line: level: message [rule]` (a terminal or an editor opens
+    `path:line`), its hint below it, then the totals."""
     lines: list[str] = []
-    for file, group in groupby(findings, key=lambda f: f.file or "(no file)"):
-        lines.append(_line_of(file))
-        for finding in group:
-            level = finding.severity.value
-            if colour:
-                level = f"\033[{_COLOURS[finding.severity]}m{level}\033[0m"
-            where = f"{finding.line}" if finding.line else "-"
-            lines.append(f"  {where:>5}  {level}  {_line_of(finding.message)}  [{finding.rule}]")
-            if finding.hint:
-                lines.append(f"         hint: {_line_of(finding.hint)}")
+    for finding in findings:
+        level = finding.severity.value
+        if colour:
+            level = f"\033[{_COLOURS[finding.severity]}m{level}\033[0m"
+        where = _line_of(location(finding))
+        message = f"{level}: {_line_of(finding.message)}  [{finding.rule}]"
+        lines.append(f"{where}: {message}" if where else message)
+        if finding.hint:
+            lines.append(f"    hint: {_line_of(finding.hint)}")
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    lines.append(", ".join(_count(counts[s], word) for s, word in _TOTALS))
+    lines.append(", ".join(plural(counts[s], word) for s, word in _TOTALS))
     return "\n".join(lines) + "\n"
+
+
+def location(finding: Finding) -> str:
+    """`path:line`, or the path alone without a line ("" without a file)."""
+    if not finding.file:
+        return ""
+    return f"{finding.file}:{finding.line}" if finding.line else finding.file
 
 
 _TOTALS = ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note"))
 
 
-def _count(number: int, word: str) -> str:
-    """`1 warning`, `2 warnings`, `0 notes`."""
+def plural(number: int, word: str) -> str:
+    """`1 warning`, `2 warnings`, `0 notes`: a count and its noun, singular for one."""
     return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
+def tally(findings: Sequence[Finding]) -> str:
+    """The findings counted by severity, worst first, leaving out the severities without any:
+    `1 error, 3 warnings` ("" for no finding)."""
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    return ", ".join(plural(counts[s], word) for s, word in _TOTALS if counts[s])
 
 
 def json_report(findings: Sequence[Finding], colour: bool = False) -> str:

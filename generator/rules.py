@@ -83,9 +83,9 @@ _RULES = (
     Rule("changelog/unknown-template", E, "A fragment names a template that does not exist."),
     Rule("changelog/missing-announcement", E, "A schema change since the last release that no fragment mentions."),
     Rule("changelog/unknown-release", E, "A release in the config whose schemas cannot be read."),
-    Rule("changelog/placeholder", E, "A changelog fragment still has the body `announce` wrote: it would be published as is."),
-    Rule("changelog/shallow-clone", W, "The schemas' repo is a shallow clone without its tags: the changelog gate is off."),
-    Rule("changelog/no-earlier-release", I, "No earlier release to compare with (no `releases:`, no `vX.Y.Z` tag): the changelog gate checks nothing."),
+    Rule("changelog/placeholder", E, "A fragment still has the body `announce` wrote: it would be published as is."),
+    Rule("changelog/shallow-clone", W, "The schemas' repo is a shallow clone without tags: the changelog gate is off."),
+    Rule("changelog/no-earlier-release", I, "No `releases:` and no `vX.Y.Z` tag: no earlier release to compare with."),
     Rule("yaml/parse-error", E, "A file does not parse."),
     Rule("yaml/duplicate-key", E, "A mapping has the same key twice: the later value silently wins."),
     Rule("yaml/too-large", E, "A file is over the size limit, or expands to too many nodes."),
@@ -101,6 +101,7 @@ _RULES = (
     Rule("risk/privileged", E, "A container runs privileged: it has the node's full power."),
     Rule("risk/runs-as-root", W, "A container does not declare `runAsNonRoot: true` or a non-zero `runAsUser`."),
     Rule("docs/missing-fact", E, "A guide quotes a fact of the generated data (a snippet) that no longer exists."),
+    Rule("docs/replaced-page", W, "A page of docs/ has the path of a generated page, which replaces it."),
     Rule("docs/dead-link", E, "A guide in docs/ links to a page or an anchor that the site does not have."),
 )  # fmt: skip
 

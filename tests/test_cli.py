@@ -107,8 +107,9 @@ def test_catalog_table_shows_every_service(shared_sample: Path) -> None:
     )
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["SERVICE", "OWNER", "DEV", "STAGING", "PRODUCTION"]
-    rows = {line.split()[0]: line.split() for line in lines[1:] if line and line[0] != "<"}
+    assert lines[0].split() == ["SERVICE", "OWNER", "DEV", "STAGING", "PRODUCTION", "FINDINGS"]
+    legends = ("<", "FINDINGS:")
+    rows = {line.split()[0]: line.split() for line in lines[1:] if not line.startswith(legends)}
     assert set(rows) == {s["name"] for s in document["services"]}
     assert rows["payments-api"] == [
         "payments-api",
@@ -118,6 +119,8 @@ def test_catalog_table_shows_every_service(shared_sample: Path) -> None:
         "<",
         "1.4.2",
         "!",
+        "1",
+        "warning",  # it skipped staging
     ]
     assert rows["notifications"][2:] == ["0.2.0", "-", "-"]
 
@@ -126,8 +129,8 @@ def test_catalog_for_one_environment(shared_sample: Path) -> None:
     result = invoke("catalog", "--config", str(shared_sample), "--env", "staging")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["SERVICE", "OWNER", "STAGING"]
-    names = [line.split()[0] for line in lines[1:] if line and line[0] != "<"]
+    assert lines[0].split() == ["SERVICE", "OWNER", "STAGING", "FINDINGS"]
+    names = [line.split()[0] for line in lines[1:] if not line.startswith(("<", "FINDINGS:"))]
     assert "legacy-reports" in names
     assert "notifications" not in names  # it runs in dev only
 

@@ -359,8 +359,8 @@ def test_a_kustomize_that_is_neither_exits_2_naming_the_key(tmp_path: Path, valu
     config_file = make_config(tmp_path, kustomize=value)
     [problem] = problems_of(config_file)
     assert (problem.key, problem.line) == ("kustomize", 3)
-    assert problem.message.endswith(
-        "should be 'auto' or 'builtin', or a non-empty list of non-empty strings"
+    assert problem.message.startswith(
+        "expected 'auto', 'builtin' or a command as a list of its words ([kustomize, build]), got "
     )
     result = invoke("check", "--config", str(config_file))
     assert result.exit_code == 2

@@ -490,8 +490,10 @@ def test_history_as_a_table(two_environments: Path) -> None:
     result = invoke("history", "cart", "--config", str(two_environments))
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["DATE", "ENV", "FROM", "TO", "AUTHOR", "COMMIT", "MERGE", "REQUEST"]
-    assert [line.split()[:4] for line in lines[1:]] == [
+    header = ["DATE", "ENV", "FROM", "TO", "AUTHOR", "COMMIT", "MERGE", "REQUEST", "FINDINGS"]
+    assert lines[0].split() == header
+    assert lines[-1].startswith("FINDINGS: ")  # the risks of what each environment runs now
+    assert [line.split()[:4] for line in lines[1:-1]] == [
         ["2026-03-20", "prod", "1.0.0", "1.1.0"],
         ["2026-03-10", "staging", "1.0.0", "1.1.0"],
         ["2026-03-02", "prod", "-", "1.0.0"],

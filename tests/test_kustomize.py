@@ -578,7 +578,10 @@ def test_an_unreadable_upstream_is_unreadable_and_skips_nothing(tmp_path: Path) 
     assert [b.text for b in dev.all("span", class_="pd-badge")] == ["unreadable"]
     assert "skipped" not in row.text
     table = invoke("catalog", "--config", str(config)).stdout
-    assert re.search(r"^web\s+team-web\s+unreadable\s+2\.0\.0$", table, re.MULTILINE), table
+    # its four risks (no resources, probe, non-root; one replica in prod) are counted on its row
+    assert re.search(
+        r"^web\s+team-web\s+unreadable\s+2\.0\.0\s+4 warnings$", table, re.MULTILINE
+    ), table
 
 
 def test_a_path_under_a_remote_repo_that_is_not_there_is_an_error_with_its_line(

@@ -236,3 +236,16 @@ def test_hand_written_pages_leave_out_what_the_generator_writes(tmp_path: Path) 
                  "catalog/services/x.md", "notes/a.md", ".hidden/c.md"):  # fmt: skip
         write(tmp_path / name, "# x\n")
     assert hand_written(tmp_path) == ["guides/onboarding.md", "guides/b.md", "notes/a.md"]
+
+
+def test_a_page_of_a_generated_path_is_a_finding_not_lost_silently(tmp_path: Path) -> None:
+    config = small_project(tmp_path, "site_name: P\ntheme: material\n")
+    write(tmp_path / "docs" / "index.md", "# Our own home\n")
+    done = run_cli("check", "--config", str(config), "--format", "json", "--fail-on", "never")
+    found = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "docs/replaced-page"]
+    assert [(f["file"], f["severity"]) for f in found] == [("docs/index.md", "warning")]
+    assert "index.md is a page pipeline-docs generates" in found[0]["message"]
+    # a docs folder `generate --out` wrote into holds generated copies: not reported
+    write(tmp_path / "docs" / "catalog.json", "{}")
+    done = run_cli("check", "--config", str(config), "--format", "json", "--fail-on", "never")
+    assert not [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "docs/replaced-page"]

@@ -192,7 +192,10 @@ def test_promotes_from_must_be_a_name_or_a_list_of_names(tmp_path: Path) -> None
 """)  # fmt: skip
     [(key, line, message)] = problems(config)
     assert (key, line) == ("environments[1].promotes_from", 8)
-    assert message == "{'dev': True} should be a string, or a list of non-empty strings"
+    assert message == (
+        "expected an environment's name or a list of names ([] for none),"
+        ' got a mapping ({"dev": true})'
+    )
 
 
 # --- drift against direct upstreams -------------------------------------------------------------
@@ -392,14 +395,19 @@ def parallel(tmp_path: Path) -> Path:
 def test_diff_env_shows_one_titled_table_per_upstream(parallel: Path) -> None:
     result = invoke("diff", "staging", "--config", str(parallel))
     assert result.exit_code == 0, result.stderr
+    # each env runs shop with three risks, and staging skipped both upstreams: 3 + 4 findings
     assert result.stdout == (
         "integration-gpu -> staging\n"
-        "SERVICE  CHANGE    STAGING NOW  AFTER\n"
-        "shop     upgraded  1.1.0        1.2.0\n"
+        "SERVICE  CHANGE    STAGING NOW  AFTER  FINDINGS\n"
+        "shop     upgraded  1.1.0        1.2.0  7 warnings\n"
+        "FINDINGS: what check finds where the service is deployed in integration-gpu or staging;"
+        " --findings lists them\n"
         "\n"
         "integration-non-gpu -> staging\n"
-        "SERVICE  CHANGE      STAGING NOW  AFTER\n"
-        "shop     downgraded  1.1.0        1.0.0\n"
+        "SERVICE  CHANGE      STAGING NOW  AFTER  FINDINGS\n"
+        "shop     downgraded  1.1.0        1.0.0  7 warnings\n"
+        "FINDINGS: what check finds where the service is deployed in integration-non-gpu or"
+        " staging; --findings lists them\n"
     )
     same = invoke("diff", "integration-gpu", "--config", str(parallel))
     assert same.stdout == "dev -> integration-gpu\nintegration-gpu already runs what dev runs\n"
@@ -431,7 +439,8 @@ def test_diff_of_two_environments_keeps_its_shape(parallel: Path) -> None:
         {"service": "shop", "change": "upgraded", "from": "1.1.0", "to": "1.2.0"}
     ]
     table = invoke("diff", "integration-non-gpu", "integration-gpu", "--config", str(parallel))
-    assert table.stdout.splitlines()[0].split() == ["SERVICE", "CHANGE", "INTEGRATION-GPU", "NOW", "AFTER"]  # fmt: skip
+    header = ["SERVICE", "CHANGE", "INTEGRATION-GPU", "NOW", "AFTER", "FINDINGS"]
+    assert table.stdout.splitlines()[0].split() == header
 
 
 def test_diff_of_a_root_says_it_has_no_upstream(parallel: Path) -> None:

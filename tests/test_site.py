@@ -87,7 +87,7 @@ def test_build_stays_strict_on_what_no_finding_reports(sample_config: Path) -> N
     built = run_cli("build", *args, "--site-dir", str(root / "out"), cwd=root)
     assert built.returncode == 1
     assert "contains an absolute link '/x.md'" in built.stderr
-    assert "build failed: aborted with 1 warnings in strict mode" in built.stderr
+    assert "build failed: aborted with 1 warning in strict mode" in built.stderr
 
 
 def test_the_sample_builds_strictly_with_every_guide_anchor_found(

@@ -214,3 +214,22 @@ def dead_link_findings(
     """A `docs/dead-link` finding per link of a guide to a page or anchor the site lacks;
     `pages` are the generated ones (`generate`'s result)."""
     return [dead.finding for dead in dead_links(config, pages, facts)]
+
+
+def replaced_pages(config: Config, pages: Mapping[str, str]) -> list[Finding]:
+    """A `docs/replaced-page` finding per hand-written page of the docs folder that a generated
+    page of the same path replaces (mkdocs-gen-files writes over it): never silently lost. A
+    docs folder holding `catalog.json` has had `generate --out` written into it: its pages of
+    generated paths are generated ones."""
+    docs = site_markdown(config).docs
+    if (docs / "catalog.json").is_file():
+        return []
+    return [
+        Finding(
+            "docs/replaced-page", Severity.WARNING, config.display(docs / name), None,
+            f"{name} is a page pipeline-docs generates: the generated one replaces this one",
+            "rename it (guides go under guides/, which the home page lists)",
+        )
+        for name in sorted(_hand_written(docs) & set(pages))
+        if name.endswith(".md")
+    ]  # fmt: skip

@@ -13,6 +13,8 @@ from ..model import Announcement, Finding, Severity
 from ..yamlload import Document, YamlError, load_one, read_text
 
 TYPES = ("feature", "change", "deprecation", "removal", "fix", "security")
+# the body `announce` writes into a new fragment: one still holding it would be published as is
+PLACEHOLDER = "What changed, for whom, and what they need to do."
 
 
 def _split(text: str) -> tuple[str, str, int] | None:
@@ -74,7 +76,7 @@ def read_announcement(path: Path, display: str) -> tuple[Announcement | None, li
                 "start the file with `---`, title, type, date, release, `---`",
             )
         ]
-    front, body, _ = parts
+    front, body, body_line = parts
     document, findings = load_one(front, display)
     findings = [
         Finding(f.rule, f.severity, f.file, (f.line or 0) + 1, f.message, f.hint) for f in findings
@@ -125,6 +127,7 @@ def read_announcement(path: Path, display: str) -> tuple[Announcement | None, li
         )
     if missing:
         return None, findings
+    findings += _placeholder(body, body_line, display)
     announcement = Announcement(
         id=path.stem,
         file=display,
@@ -139,6 +142,18 @@ def read_announcement(path: Path, display: str) -> tuple[Announcement | None, li
         template_lines=_lines(document, "templates", data),
     )
     return announcement, findings
+
+
+def _placeholder(body: str, line: int, display: str) -> list[Finding]:
+    """A finding when the body is still the one `announce` wrote (whitespace aside)."""
+    if " ".join(body.split()) != PLACEHOLDER:
+        return []
+    blank = len(body) - len(body.lstrip())
+    return [Finding(
+        "changelog/placeholder", Severity.ERROR, display, line + body[:blank].count("\n"),
+        "the fragment's body is still the placeholder `announce` wrote: it would be published as is",
+        "write what changed, for whom, and what they need to do, in place of the placeholder",
+    )]  # fmt: skip
 
 
 def read_announcements(
@@ -172,7 +187,7 @@ def write_fragment(
     front = {"title": title, "type": kind, "date": when, "release": release,
              "options": list(options), "templates": list(templates)}  # fmt: skip
     text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n"
-    text += "\nWhat changed, for whom, and what they need to do.\n"
+    text += f"\n{PLACEHOLDER}\n"
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

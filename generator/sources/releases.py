@@ -15,6 +15,7 @@ from ..analysis.versions import semver_key
 from ..config import Config
 from ..model import Finding, Release, Severity
 from .gitrepo import GIT_TIMEOUT_SECONDS, RepoError, git
+from .history import is_shallow
 from .schemas import read_schema_folder
 
 _TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$")
@@ -70,6 +71,36 @@ def _extract(schemas: Path, ref: str, cache: Path) -> Path | None:
     return target / relative
 
 
+def no_release_finding(config: Config, display: Callable[[Path], str]) -> Finding | None:
+    """Why there is no earlier release to compare with, when the releases come from tags and
+    there is none: a shallow clone (CI's default) has no tags, which silently turns off the gate."""
+    if config.releases or config.schemas is None or not config.schemas.is_dir():
+        return None
+    if _tagged(config.schemas):
+        return None
+    folder = display(config.schemas)
+    try:
+        shallow = is_shallow(config.schemas)
+        tags = "no `vX.Y.Z` tag in the schemas' repo"
+    except RepoError:
+        shallow, tags = False, "the schemas folder is in no git repo, so it has no `vX.Y.Z` tags"
+    if shallow:
+        return Finding(
+            "changelog/shallow-clone", Severity.WARNING, folder, None,
+            "the changelog gate is off: the schemas' repo is a shallow clone without its tags, so "
+            "there is no earlier release to compare the schemas with, and no schema change is "
+            "reported as unannounced",
+            "clone it in full with its tags: `git fetch --unshallow --tags`; in CI, `fetch-depth: 0` "
+            "(actions/checkout) or `GIT_DEPTH: 0` (GitLab)",
+        )  # fmt: skip
+    return Finding(
+        "changelog/no-earlier-release", Severity.INFO, folder, None,
+        f"no earlier release to compare the schemas with: no `releases:` in the config and {tags}, "
+        "so the changelog gate checks nothing",
+        "tag a release (`git tag v1.0.0`), or list earlier releases under `releases:`",
+    )  # fmt: skip
+
+
 def read_releases(
     config: Config, display: Callable[[Path], str]
 ) -> tuple[list[Release], list[Finding]]:
@@ -82,6 +113,9 @@ def read_releases(
         entries = [(tag, date, tag, None) for tag, date in _tagged(config.schemas)]
     else:
         entries = []
+    missing = no_release_finding(config, display) if not entries else None
+    if missing is not None:
+        findings.append(missing)
     for index, (name, date, ref, folder) in enumerate(entries):
         if folder is not None:
             where: Path | None = config.root / folder
