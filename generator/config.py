@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -116,10 +117,12 @@ class Config:
         return self.file.parent
 
     def display(self, path: Path | str) -> str:
-        """A path as findings show it: relative to the config's folder where it can be."""
+        """A path as findings show it: relative to the config's folder, with `..` for one
+        outside it (no absolute path of the machine that ran the build), on another drive
+        as it is."""
         path = Path(path)
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
         except ValueError:
             return path.as_posix()
 

@@ -382,3 +382,12 @@ def test_a_service_label_that_is_no_label_exits_2_naming_the_key(
     result = invoke("check", "--config", str(config_file))
     assert result.exit_code == 2
     assert "service_label" in result.stderr
+
+
+def test_a_path_outside_the_configs_folder_is_shown_relative_to_it(tmp_path: Path) -> None:
+    # `init` writes a config beside the inputs' folders: their findings name `../schemas/x.json`
+    (tmp_path / "site").mkdir()
+    config = load_config(make_config(tmp_path / "site"))
+    assert config.display(tmp_path / "schemas" / "x.json") == "../schemas/x.json"
+    assert config.display(tmp_path / "site" / "docs" / "a.md") == "docs/a.md"
+    assert not config.display(tmp_path / "schemas").startswith("/")
