@@ -269,7 +269,10 @@ def _render_pages(model: Model) -> dict[str, str]:
     )  # fmt: skip
     site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
     site.add(paths.RULES, "rules.md.j2", rules=sorted(RULES.values(), key=lambda r: r.id))
-    site.pages[paths.CATALOG_JSON] = json.dumps(site.catalog, indent=2, sort_keys=True) + "\n"
+    # compact: `indent` would force json's pure-Python encoder (`catalog --format json` is pretty)
+    site.pages[paths.CATALOG_JSON] = (
+        json.dumps(site.catalog, sort_keys=True, separators=(",", ":")) + "\n"
+    )
     assets = resources.files("generator.render").joinpath("assets")
     site.pages[paths.CATALOG_SCRIPT] = assets.joinpath("catalog.js").read_text("utf-8")
     site.pages[paths.SITE_CSS] = assets.joinpath("site.css").read_text("utf-8")
