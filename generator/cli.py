@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
+import time
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from . import progress
 from .analysis.links import DeadLink, dead_links, replaced_pages
 from .analysis.promotion import Step, from_upstreams, promotion
 from .analysis.quotes import missing_facts
@@ -26,6 +29,7 @@ from .generate import generate, write_pages
 from .ids import schema_id
 from .limits import Limits, cut
 from .model import Finding, Model, Severity
+from .progress import amount
 from .render.catalog import catalog_document, history, source_repositories
 from .report import REPORTERS, clean, plural, tally, text_report, use_colour
 from .siteconfig import SiteConfigError
@@ -83,16 +87,45 @@ def _not_dead_links(warnings: list[str], dead: list[DeadLink]) -> list[str]:
 def _summary(model: Model) -> None:
     """Findings on stderr, for the commands whose stdout is their product."""
     if model.findings:
+        progress.clear()
         click.echo(text_report(model.findings, use_colour(sys.stderr.isatty())), err=True, nl=False)
 
 
-def _count_line(model: Model, listed: bool) -> None:
-    """For the read-only commands: the findings counted in one line on stderr, or with
-    `--findings` the whole text report there."""
+_STARTED = [time.monotonic()]  # when the command started: `main` sets it for each run
+
+
+def _done(what: str, more: str = "", during: str = "in") -> None:
+    """A command's last line on stderr: what it did and where, how long it took, and `more`
+    (the findings counted), so that stdout holds the product alone (`--format json`)."""
+    progress.clear()
+    took = progress.took(time.monotonic() - _STARTED[0])
+    click.echo(f"{what} {during} {took}" + (f"; {more}" if more else ""), err=True)
+
+
+def _count_line(model: Model, listed: bool, what: str) -> None:
+    """For the read-only commands, one last line on stderr: what was done, with the findings
+    counted in it, or with `--findings` after the whole text report."""
     if listed:
         _summary(model)
-    elif model.findings:
-        click.echo(f"{tally(model.findings)}; --findings lists them", err=True)
+    _done(
+        what,
+        f"{tally(model.findings)}; --findings lists them" if model.findings and not listed else "",
+    )
+
+
+def _totals(findings: tuple[Finding, ...]) -> str:
+    """`0 errors, 7 warnings, 0 notes`, as the text report ends."""
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    words = ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note"))
+    return ", ".join(plural(counts[s], word) for s, word in words)
+
+
+def _services_in(model: Model, env: str | None = None) -> str:
+    """`12 services in 3 environments`, or `12 services in staging`."""
+    envs = [e for e in model.environments if env is None or e.name == env]
+    services = {d.service for e in envs for d in e.deployments}
+    where = env if env is not None else amount(len(envs), "environment")
+    return f"{amount(len(services), 'service')} in {where}"
 
 
 findings_flag = click.option(
@@ -210,6 +243,7 @@ def report_options(command: Any) -> Any:
 @click.version_option(package_name="pipeline-docs")
 def main() -> None:
     """Documentation site of a GitOps delivery pipeline, built from the pipeline itself."""
+    _STARTED[0] = time.monotonic()
 
 
 @main.command("generate")
@@ -223,7 +257,7 @@ def generate_command(config_path: str, out: str) -> None:
     model = collect(config)
     written = write_pages(generate(config, model), Path(out))
     _summary(model)
-    click.echo(f"wrote {plural(len(written), 'file')} to {out}", err=True)
+    _done(f"wrote {amount(len(written), 'file')} to {out}")
 
 
 @main.command("build")
@@ -251,7 +285,7 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
     try:
         # strict, but for the dead links already reported: MkDocs warns of them and goes on; a
         # missing fact already reported quotes nothing
-        warnings = build_site(
+        built = build_site(
             config, model, Path(site_dir) if site_dir else None,
             strict=not dead, check_paths=not missing,
         )  # fmt: skip
@@ -263,11 +297,14 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
     except (MkDocsException, SnippetMissingError) as error:
         click.echo(f"build failed: {error}", err=True)
         sys.exit(1)
-    if dead and (others := _not_dead_links(warnings, dead)):
+    if dead and (others := _not_dead_links(built.warnings, dead)):
+        progress.clear()
         click.echo(
             f"build failed: aborted with {plural(len(others), 'warning')} in strict mode", err=True
         )
         sys.exit(1)
+    where = site_dir if site_dir else config.display(built.site_dir)
+    _done(f"built {amount(built.pages, 'page')} into {where.rstrip('/')}/")
 
 
 @main.command("serve")
@@ -288,6 +325,7 @@ def serve_command(config_path: str, dev_addr: str) -> None:
     except ConfigurationError as error:
         click.echo(f"config error: {error}", err=True)
         sys.exit(2)
+    _done(f"served the site on {dev_addr}", during="for")
 
 
 def _site_config_error(error: SiteConfigError) -> NoReturn:
@@ -304,8 +342,14 @@ def _site_config_error(error: SiteConfigError) -> NoReturn:
 @report_options
 def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
     """The CI gate: report findings; exit 1 when one reaches --fail-on."""
-    findings = _checked(_config(config_path))[0].findings
+    config = _config(config_path)
+    model = _checked(config)[0]
+    findings = model.findings
     _report(findings, fmt, output)
+    _done(
+        f"checked {config.display(config.file)} ({_services_in(model)}): {_totals(findings)}",
+        f"the {fmt} report in {config.display(output)}" if output else "",
+    )
     _exit_for(findings, fail_on)
 
 
@@ -378,7 +422,7 @@ def catalog_command(config_path: str, env: str | None, fmt: str, listed: bool) -
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     else:
         click.echo(_catalog_table(document, env, model.limits, _findings_at(model)), nl=False)
-    _count_line(model, listed)
+    _count_line(model, listed, f"catalog of {_services_in(model, env)}")
 
 
 def _cell(value: str) -> str:
@@ -435,11 +479,15 @@ def history_command(
     if fmt == "json":
         keys = ("environment", "service", "from", "to", "commit", "author", "date", "message")
         click.echo(json.dumps([{k: c[k] for k in keys} for c in changes], indent=2))
-    elif not changes:
-        click.echo(f"no change of {service} found", err=True)
-    else:
+    elif changes:
         click.echo(_history_table(model, service, changes), nl=False)
-    _count_line(model, listed)
+    where = (
+        env if env is not None else amount(len({c["environment"] for c in changes}), "environment")
+    )
+    said = f"history of {service}: " + (
+        f"{amount(len(changes), 'change')} in {where}" if changes else "no change found"
+    )
+    _count_line(model, listed, said)
 
 
 def _history_table(model: Model, service: str, changes: list[dict[str, Any]]) -> str:
@@ -529,7 +577,14 @@ def diff_command(
         click.echo(
             _steps_table(from_env, to_env, steps, model.limits, _findings_at(model)), nl=False
         )
-    _count_line(model, listed)
+    _count_line(model, listed, f"diff {from_env} -> {to_env}: {_would_change(steps)}")
+
+
+def _would_change(steps: list[Step]) -> str:
+    """`3 services would change`, or `nothing would change`."""
+    if not steps:
+        return "nothing would change"
+    return f"{amount(len(steps), 'service')} would change"
 
 
 def _diff_upstreams(config: Config, env: str, fmt: str, listed: bool) -> None:
@@ -539,7 +594,10 @@ def _diff_upstreams(config: Config, env: str, fmt: str, listed: bool) -> None:
         said = f"{env} has no upstream: nothing is promoted to it (promotes_from)"
         if fmt == "json":
             click.echo("[]")
-        click.echo(said, err=fmt == "json")
+            _done(f"diff {env}: {env} has no upstream, nothing is promoted to it (promotes_from)")
+        else:
+            click.echo(said)
+            _done(f"diff {env}: no upstream to compare with")
         return
     model = collect(config)
     with version_limit(model.limits.version_chars):
@@ -558,7 +616,8 @@ def _diff_upstreams(config: Config, env: str, fmt: str, listed: bool) -> None:
                 title += f" ({upstream} is {status[upstream]}: what it runs is not known)"
             tables.append(f"{title}\n{_steps_table(upstream, env, steps, model.limits, tied)}")
         click.echo("\n".join(tables), nl=False)
-    _count_line(model, listed)
+    each = "; ".join(f"from {upstream}, {_would_change(steps)}" for upstream, steps in compared)
+    _count_line(model, listed, f"diff {env} against {amount(len(compared), 'upstream')}: {each}")
 
 
 WORK_TREE = "work"
@@ -609,7 +668,9 @@ def schema_diff_command(
         rows = [["OPTION", "CHANGE", "BREAKING", "DETAIL"]]
         rows += [[c.option, c.kind, "yes" if c.breaking else "", c.detail[:60]] for c in changes]
         click.echo(_table(rows), nl=False)
-    _count_line(model, listed)
+    breaking = sum(1 for c in changes if c.breaking)
+    _count_line(model, listed, f"schema diff {before} -> {after}: {amount(len(changes), 'change')}"
+                + (f" ({breaking} breaking)" if breaking else ""))  # fmt: skip
 
 
 @main.command("announce")
@@ -645,7 +706,10 @@ def announce_command(
     when = day.isoformat() if day else None
     path = write_fragment(config.announcements, title, kind, options, templates, release, when)
     click.echo(f"wrote {config.display(path)}")
-    click.echo("write its body in place of the placeholder: `check` fails until then", err=True)
+    _done(
+        f"scaffolded {config.display(path)}",
+        "write its body in place of the placeholder: `check` fails until then",
+    )
 
 
 @main.command("validate")
@@ -670,6 +734,10 @@ def validate_command(files: tuple[str, ...], schema_ref: str, config_path: str, 
             findings += validator.check(document, schema_id)
     ordered = tuple(sorted(set(findings), key=Finding.sort_key))
     _report(ordered, fmt, output)
+    _done(
+        f"validated {amount(len(files), 'file')} against {schema_id}: {_totals(ordered)}",
+        f"the {fmt} report in {output}" if output else "",
+    )
     _exit_for(ordered, fail_on)
 
 
@@ -704,9 +772,18 @@ def _report(findings: tuple[Finding, ...], fmt: str, output: str | None) -> None
 
 
 def _register() -> None:
-    """Commands written in their own modules."""
+    """Commands written in their own modules; `init` ends with its last line too."""
     from .init import init_command
 
+    write = init_command.callback
+    assert write is not None
+
+    @functools.wraps(write)
+    def init_then_say(*args: Any, **kwargs: Any) -> None:
+        write(*args, **kwargs)
+        _done(f"wrote a pipeline-docs project into {kwargs.get('out', '.')}")
+
+    init_command.callback = init_then_say
     main.add_command(init_command)
 
 

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import siteconfig
+from . import progress, siteconfig
 from .collect import collect
 from .config import Config, load_config
 from .facts import facts_folder, guide_facts, inert, write_facts
@@ -147,11 +147,19 @@ def mkdocs_overrides(config: Config, file: Path, check_paths: bool = True) -> Ad
     return siteconfig.adapt(config, file, data, check_paths)
 
 
+class _BesideProgress(logging.StreamHandler):  # type: ignore[type-arg]
+    """A log handler that wipes the status line (`progress`) before it writes a record."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        progress.clear()
+        super().emit(record)
+
+
 def _show_mkdocs_log() -> None:
     """MkDocs' warnings on stderr, as `mkdocs build` would show them."""
     logger = logging.getLogger("mkdocs")
     if not any(getattr(h, "_pipeline_docs", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+        handler = _BesideProgress()
         handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
         handler.setLevel(logging.WARNING)
         handler._pipeline_docs = True  # type: ignore[attr-defined]
@@ -169,14 +177,84 @@ class _Warnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+class _PageCount:
+    """A tiny MkDocs plugin: the pages converted, then written, counted on the status line
+    (`progress.Count`, a few updates a second at most), and how many were written."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.written = 0
+        self.count: progress.Count | None = None
+
+    def _step(self, what: str) -> None:
+        if self.count is not None:
+            self.count.done()
+        self.count = progress.Count(f"building the site: {what}", "page", self.total)
+
+    def on_files(self, files: Any, config: Any) -> Any:
+        self.total = len(files.documentation_pages())
+        self._step("converting")
+        return files
+
+    on_files.mkdocs_priority = -100  # type: ignore[attr-defined]  # last: the generated pages too
+
+    def on_page_content(self, html: str, **_: Any) -> str:
+        if self.count is not None:
+            self.count.add()
+        return html
+
+    def on_env(self, env: Any, **_: Any) -> Any:
+        self._step("writing")
+        return env
+
+    def on_post_page(self, output: str, **_: Any) -> str:
+        self.written += 1
+        if self.count is not None:
+            self.count.add()
+        return output
+
+    def on_post_build(self, **_: Any) -> None:
+        self.done()
+        progress.say("building the site: the search index and the theme's files")
+
+    on_post_build.mkdocs_priority = 100  # type: ignore[attr-defined]  # first: before the index
+
+    def done(self) -> None:
+        if self.count is not None:
+            self.count.done()
+        self.count = None
+        progress.clear()
+
+
+@dataclass(frozen=True)
+class Built:
+    """What `build_site` did: MkDocs' warnings, how many pages it wrote, and where."""
+
+    warnings: list[str]
+    pages: int
+    site_dir: Path
+
+
+def _count_pages(mkdocs_config: Any) -> _PageCount:
+    """The page counter, added to the loaded config's plugins (last: it only counts)."""
+    from mkdocs.plugins import BasePlugin  # imported here: MkDocs only loads for a build
+
+    class Plugin(_PageCount, BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+        """`_PageCount` as MkDocs takes a plugin."""
+
+    counter = Plugin()
+    mkdocs_config.plugins["pipeline-docs/progress"] = counter
+    return counter
+
+
 def build_site(
     config: Config,
     model: Model,
     site_dir: Path | None = None,
     strict: bool = True,
     check_paths: bool = True,
-) -> list[str]:
-    """An MkDocs build of the site, strict unless told; return MkDocs' warnings. Raises
+) -> Built:
+    """An MkDocs build of the site, strict unless told; return its warnings and pages. Raises
     mkdocs' own exceptions on failure (in strict mode, on any warning), SiteConfigError when the
     project's mkdocs.yml needs lines added, and pymdownx.snippets' `SnippetMissingError` for a
     fact no file holds, unless `check_paths` is off (the marker then quotes nothing: for facts
@@ -192,15 +270,17 @@ def build_site(
     logger.addHandler(warnings)
     try:
         mkdocs_config, _ = _load_mkdocs(config, strict, site_dir, check_paths, say=True)
+        counter = _count_pages(mkdocs_config)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)
         finally:
+            counter.done()
             mkdocs_config.plugins.on_shutdown()
     finally:
         logger.removeHandler(warnings)
         _prepared.pop(config.file, None)
-    return warnings.messages
+    return Built(warnings.messages, counter.written, Path(mkdocs_config.site_dir))
 
 
 def _load_mkdocs(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,24 +153,40 @@ def _model(config: Path) -> Model:
 
 
 COMMANDS = (["catalog"], ["history", "shop"], ["diff", "dev", "staging"], ["diff", "staging"])
+# what each says it did, in its last line on stderr
+DONE = {
+    "catalog": "catalog of 2 services in 2 environments",
+    "history shop": "history of shop: 4 changes in 2 environments",
+    "diff dev staging": "diff dev -> staging: 1 service would change",
+    "diff staging": "diff staging against 1 upstream: from dev, 1 service would change",
+}
+TOOK = r" in [0-9]+(\.[0-9])? s"  # how long it took: `0.4 s`, `24 s`
+
+
+def last_line(done: str, more: str = "") -> re.Pattern[str]:
+    """A command's last line: what it did, how long it took, then `more` (the findings)."""
+    return re.compile(re.escape(done) + TOOK + (re.escape(f"; {more}") if more else "") + "\n")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_a_read_only_command_counts_the_findings_in_one_line(
+def test_a_read_only_command_counts_the_findings_in_its_one_last_line(
     drifting: Path, command: list[str]
 ) -> None:
     result = invoke(*command, "--config", str(drifting))
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "1 warning; --findings lists them\n"
+    done = DONE[" ".join(command)]
+    assert last_line(done, "1 warning; --findings lists them").fullmatch(result.stderr)
     more = invoke(*command, "--config", str(_with_unused_ignore(drifting)))
-    assert more.stderr == "2 warnings; --findings lists them\n"
+    assert last_line(done, "2 warnings; --findings lists them").fullmatch(more.stderr)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_findings_lists_them_as_the_text_report(drifting: Path, command: list[str]) -> None:
     result = invoke(*command, "--config", str(drifting), "--findings")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == text_report(_model(drifting).findings)
+    report = text_report(_model(drifting).findings)
+    assert result.stderr.startswith(report)
+    assert last_line(DONE[" ".join(command)]).fullmatch(result.stderr[len(report) :])
     assert (
         "staging:shop.yaml:1: warning: shop 1.1.0 runs in staging but skipped dev" in result.stderr
     )
@@ -180,14 +197,15 @@ def test_json_output_is_json_alone(drifting: Path, command: list[str]) -> None:
     result = invoke(*command, "--config", str(drifting), "--format", "json")
     assert result.exit_code == 0, result.stderr
     json.loads(result.stdout)
-    assert result.stderr == "1 warning; --findings lists them\n"
+    done = DONE[" ".join(command)]
+    assert last_line(done, "1 warning; --findings lists them").fullmatch(result.stderr)
 
 
-def test_no_finding_no_count_line(tmp_path: Path) -> None:
+def test_no_finding_the_last_line_says_what_was_done(tmp_path: Path) -> None:
     config = make_config(tmp_path, environments=[env_repo(tmp_path, "dev", {"web": "2.0.0"})])
     result = invoke("catalog", "--config", str(config))
     assert result.exit_code == 0
-    assert result.stderr == ""
+    assert last_line("catalog of 1 service in 1 environment").fullmatch(result.stderr)
     assert "FINDINGS" not in result.stdout
 
 
@@ -203,7 +221,9 @@ def test_the_catalog_counts_the_findings_of_each_service(drifting: Path) -> None
     )
     only_dev = invoke("catalog", "--config", str(drifting), "--env", "dev")
     assert "FINDINGS" not in only_dev.stdout  # the finding is about staging
-    assert only_dev.stderr == "2 warnings; --findings lists them\n"
+    assert last_line("catalog of 2 services in dev", "2 warnings; --findings lists them").fullmatch(
+        only_dev.stderr
+    )
 
 
 def test_history_marks_the_change_that_made_what_runs_now(drifting: Path) -> None:
@@ -250,9 +270,12 @@ def test_schema_diff_counts_the_findings_too(tmp_path: Path) -> None:
     result = invoke("schema-diff", "--config", str(config))
     assert result.exit_code == 0, result.stderr
     assert "service:deploy.legacy  removed" in result.stdout
-    assert result.stderr == "1 warning; --findings lists them\n"
+    done = "schema diff 1.10.0 -> work: 1 change (1 breaking)"
+    assert last_line(done, "1 warning; --findings lists them").fullmatch(result.stderr)
     listed = invoke("schema-diff", "--config", str(config), "--findings")
-    assert listed.stderr == text_report(_model(config).findings)
+    report = text_report(_model(config).findings)
+    assert listed.stderr.startswith(report)
+    assert last_line(done).fullmatch(listed.stderr[len(report) :])
 
 
 # --- counts -------------------------------------------------------------------------------------

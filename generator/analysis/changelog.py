@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from ..model import Announcement, Finding, Model, ReleaseDiff, Schema, Severity
-from .schemadiff import covers, schema_diff
+from .schemadiff import schema_diff
 
 
 def release_diffs(model: Model) -> tuple[ReleaseDiff, ...]:
@@ -64,8 +65,19 @@ def _line(lines: tuple[int | None, ...], index: int) -> int | None:
     return lines[index] if index < len(lines) else None
 
 
-def _announced(option: str, announcements: tuple[Announcement, ...]) -> bool:
-    return any(covers(named, option) for item in announcements for named in item.options)
+def _announced(announcements: tuple[Announcement, ...]) -> Callable[[str], bool]:
+    """Whether a fragment names an option or one above it (`schemadiff.covers`), asked of sets
+    built once: an option's ancestors are looked up, not every fragment's options scanned."""
+    named = {option for item in announcements for option in item.options}
+    parts = {option.partition(":")[::2] for option in named}
+
+    def announced(option: str) -> bool:
+        if option in named:
+            return True
+        schema, _, path = option.partition(":")
+        return any((schema, path[:i]) in parts for i, c in enumerate(path) if c in ".[")
+
+    return announced
 
 
 def _nearest(
@@ -89,9 +101,10 @@ def unannounced_findings(model: Model) -> list[Finding]:
     latest = model.schema_changes[-1]
     where = {o.id: (s.file, o.line) for s in model.schemas for o in s.options}
     files = {s.id: s.file for s in model.schemas}
+    announced = _announced(model.announcements)
     findings = []
     for change in latest.changes:
-        if _announced(change.option, model.announcements):
+        if announced(change.option):
             continue
         file, line = where.get(change.option) or _nearest(change.option, where, files)
         findings.append(Finding(

@@ -51,17 +51,20 @@ def promotion_order(model: Model) -> list[str]:
         index: {position[u] for u in env.upstreams if u in position and position[u] != index}
         for index, env in enumerate(model.environments)
     }
+    downstreams: dict[int, list[int]] = {index: [] for index in waiting}
+    for index, upstreams in waiting.items():
+        for upstream in upstreams:
+            downstreams[upstream].append(index)
     order: list[int] = []
     ready = [index for index, upstreams in waiting.items() if not upstreams]
     heapq.heapify(ready)
     while ready:
         index = heapq.heappop(ready)
         order.append(index)
-        for other, upstreams in waiting.items():
-            if index in upstreams:
-                upstreams.discard(index)
-                if not upstreams:
-                    heapq.heappush(ready, other)
+        for other in downstreams[index]:  # each edge once, not every environment per step
+            waiting[other].discard(index)
+            if not waiting[other]:
+                heapq.heappush(ready, other)
     placed = set(order)
     order += [index for index in range(len(names)) if index not in placed]
     return [names[index] for index in order]

@@ -194,13 +194,21 @@ def catalog_document(model: Model) -> dict[str, Any]:
         by_environment[change["environment"]].append(change)
         latest.setdefault((change["service"], change["environment"]), change)
     service_docs = []
+    # each team's services, and their deployments by environment: grouped as they are met
+    owned: dict[str, list[str]] = defaultdict(list)
+    placed: dict[tuple[str, str], list[Deployment]] = defaultdict(list)
     for name in sorted(services):
         owner, source = _service_owner(services[name])
         team = teams.get(owner) if owner else None
+        # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
+        kept = owner if owner in teams or not teams else None
+        if kept is not None:
+            owned[kept].append(name)
+            for d in services[name]:
+                placed[(kept, d.environment)].append(d)
         service_docs.append({
             "name": name,
-            # a team id, or null: an owner that names no team of owners.yml stays in `declared_owner`
-            "owner": owner if owner in teams or not teams else None,
+            "owner": kept,
             "declared_owner": owner,
             "owner_source": source or None,
             "team": None if team is None else {
@@ -217,14 +225,11 @@ def catalog_document(model: Model) -> dict[str, Any]:
         })  # fmt: skip
     team_docs = []
     for team in model.teams:
-        owned = [s for s in service_docs if s["owner"] == team.id]
-        mine = [d for s in owned for d in services[str(s["name"])]]
         team_docs.append({
             "id": team.id, "name": team.name, "contact": team.contact or None, "chat": team.chat or None,
-            "oncall": team.oncall or None, "services": [s["name"] for s in owned],
+            "oncall": team.oncall or None, "services": list(owned.get(team.id, [])),
             "totals": {
-                env.name: _totals([d for d in mine if d.environment == env.name])
-                for env in model.environments
+                env.name: _totals(placed.get((team.id, env.name), [])) for env in model.environments
             },
         })  # fmt: skip
     counts = Counter(f.severity.value for f in model.findings)

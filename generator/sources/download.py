@@ -24,7 +24,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from ..limits import Limits
 from ..model import Finding, Severity
-from ..progress import say
+from ..progress import Count
 from .tarball import CHUNK, is_tarball
 
 RETRIES = 2  # more attempts after a failure that may pass (5xx, a reset, no answer)
@@ -249,7 +249,10 @@ def _opener(url: str, allow: tuple[str, ...], deadline: _Deadline) -> urllib.req
     return opener
 
 
-def _attempt(url: str, allow: tuple[str, ...], limits: Limits, deadline: _Deadline) -> bytes:
+def _attempt(
+    url: str, allow: tuple[str, ...], limits: Limits, deadline: _Deadline,
+    received: Count | None = None,
+) -> bytes:  # fmt: skip
     """One request for the bundle, read in chunks against the deadline and the byte limit."""
     request = urllib.request.Request(url, headers={"User-Agent": "pipeline-docs"})
     timeout = max(min(limits.connect_seconds, deadline.remaining()), 0.001)
@@ -269,6 +272,8 @@ def _attempt(url: str, allow: tuple[str, ...], limits: Limits, deadline: _Deadli
                 raise _Failed("bundle/too-large", f"bundle {url} is over the limit of "
                               f"{limits.bundle_bytes} bytes (`limits.bundle_bytes`); not read")  # fmt: skip
             chunks.append(chunk)
+            if received is not None:
+                received.set(size)
     if deadline.passed():
         raise _too_slow(url, deadline, f"{size} bytes had come")
     if declared.isdigit() and int(declared) != size:
@@ -286,7 +291,9 @@ def _too_slow(url: str, deadline: _Deadline, detail: str) -> _Failed:
     )
 
 
-def _download(url: str, allow: tuple[str, ...], limits: Limits) -> bytes:
+def _download(
+    url: str, allow: tuple[str, ...], limits: Limits, received: Count | None = None
+) -> bytes:
     """The bundle's bytes, in `RETRIES + 1` attempts at most, all within one deadline."""
     deadline = _Deadline(limits.download_seconds)
     failed = _Failed("bundle/download-failed", f"cannot download bundle {url}")
@@ -297,7 +304,7 @@ def _download(url: str, allow: tuple[str, ...], limits: Limits) -> bytes:
             if deadline.passed():
                 break
             try:
-                return _attempt(url, allow, limits, deadline)
+                return _attempt(url, allow, limits, deadline, received)
             except _Failed as error:
                 failed = error
             except urllib.error.HTTPError as error:
@@ -406,8 +413,11 @@ def _fetch(
     cached = cache_path(url, cache) if cache is not None else None
     if cached is not None and cached.is_file():
         return _read_file(cached, url, limits)
-    say(f"downloading {url}")
-    data = _download(url, allow, limits)
+    received = Count(f"downloading {url}", "byte")
+    try:
+        data = _download(url, allow, limits, received)
+    finally:
+        received.done()
     if cached is not None and is_tarball(data, limits):  # never keep a broken download for good
         cached.parent.mkdir(parents=True, exist_ok=True)
         handle, partial = tempfile.mkstemp(dir=cached.parent, suffix=".part")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from ..progress import say
+from ..progress import working
 
 GIT_TIMEOUT_SECONDS = 300
 MAX_LINK_HOPS = 8  # links followed one inside the other while a repo's files are listed
@@ -377,13 +377,13 @@ def clone_or_fetch(url: str, cache: Path) -> Path:
     if url.startswith("-"):
         raise RepoError(f"{url!r} is not a repository URL")
     if target.is_dir():
-        say(f"fetching {url}")
-        git(["fetch", "--quiet", "--prune", "--force", "origin",
-             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], target)  # fmt: skip
+        with working(f"fetching {url}"):
+            git(["fetch", "--quiet", "--prune", "--force", "origin",
+                 "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], target)  # fmt: skip
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        say(f"cloning {url}")
-        git(["clone", "--quiet", "--mirror", "--", url, str(target)])
+        with working(f"cloning {url}"):
+            git(["clone", "--quiet", "--mirror", "--", url, str(target)])
     return target
 
 
@@ -416,8 +416,9 @@ def local_clone(view: RepoView, cache: Path) -> Path:
             refspecs.append(f"+HEAD:{_OURS}")
     except RepoError:
         pass  # a broken HEAD, with a ref to read: the ref is all that is fetched
-    git(["fetch", "--quiet", "--force", "--prune", "--update-shallow", "--no-write-fetch-head",
-         "--", str(source), *refspecs], target)  # fmt: skip
+    with working(f"copying the history of {source.name}"):
+        git(["fetch", "--quiet", "--force", "--prune", "--update-shallow", "--no-write-fetch-head",
+             "--", str(source), *refspecs], target)  # fmt: skip
     return target
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Change, Finding, Severity
-from ..progress import say
+from ..progress import counted
 from .bundles import url_facts
 from .gitrepo import (
     GIT,
@@ -247,12 +247,14 @@ def _walk(source: HistorySource, revisions: str) -> list[_Commit]:
     paths = list(source.paths)
     context = 0 if source.bundles else 3  # manifests need the `name:` lines around a change
     end = f"\x1d{secrets.token_hex(16)}\x1d"
-    commits = list(_parse(_log(source.root, revisions, paths, context, end), source.bundles, end))
+    what = f"walking history of {source.environment}"
+    lines = _log(source.root, revisions, paths, context, end)
+    commits = list(counted(_parse(lines, source.bundles, end), what, "commit"))
     if source.bundles and len(paths) == 1 and commits and _has_parent(source.root, commits[0].sha):
         older = earlier_names(source.root, revisions, paths[0])
         if older:  # renamed: walk again with every name it had
             lines = _log(source.root, revisions, [*paths, *older], context, end)
-            commits = list(_parse(lines, source.bundles, end))
+            commits = list(counted(_parse(lines, source.bundles, end), what, "commit"))
     return [c for c in commits if c.added or c.removed]
 
 
@@ -298,7 +300,6 @@ def read_history(
     except TypeError:
         old_head, old = "", []
     if old_head != head:
-        say(f"reading the history of {source.environment}")
         if old_head and _is_ancestor(source.root, old_head, head):
             commits = old + _walk(source, f"{old_head}..{head}")
         else:

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from ..analysis.versions import compare
 from ..model import Change
-from ..progress import say
+from ..progress import Count
 from .gitrepo import (
     GIT,
     GIT_ENV,
@@ -278,14 +278,15 @@ def walk_history(walk: Walk, cache: Path | None) -> list[Change]:
         fresh = False
     else:
         revisions, blobs, state, consulted, rows, fresh = head, {}, {}, set(), [], True
-    say(f"reading the history of {walk.environment}")
     cut = shallow_commits(walk.root)  # a shallow clone's oldest commits add all: no deploy
     marker = secrets.token_hex(12).encode()
     reader = BlobReader(walk.root)
     renders: dict[str, tuple[State, set[str]]] = {}
+    walked = Count(f"walking history of {walk.environment}", "commit")
     listing: tuple[list[str] | None, tuple[set[str], set[str]] | None] = None, None
     try:
         for count, chunk in enumerate(_log(walk.root, revisions, marker)):
+            walked.add()
             commit = _commit(chunk, b"\x1e" + marker + b"E")
             if commit is None or count > walk.limit:
                 continue
@@ -313,6 +314,7 @@ def walk_history(walk: Walk, cache: Path | None) -> list[Change]:
                 rows += _rows(walk, commit, state, after)
             state = after
     finally:
+        walked.done()
         reader.close()
     if stored is not None:
         stored.parent.mkdir(parents=True, exist_ok=True)
