@@ -21,6 +21,7 @@ from generator.analysis.identity import history_as_cataloged
 from generator.analysis.owners import owner_findings
 from generator.analysis.promotion import promotion, promotion_order, stages
 from generator.analysis.risks import risk_findings
+from generator.analysis.schemadiff import covers
 from generator.collect import first_seen
 from generator.model import (
     Announcement,
@@ -39,6 +40,7 @@ from generator.model import (
 )
 from generator.render import render_pages
 from generator.render.catalog import catalog_document
+from generator.render.changelog import notes_for_options
 
 ENVIRONMENTS = ("dev", "qa", "staging", "prod-eu", "prod-us")
 CHANGES = 4  # per service and environment
@@ -136,6 +138,7 @@ STAGES: dict[str, Callable[[Model], Any]] = {
         catalog_document(m), None, m.limits, cli._findings_at(m)
     ),
     "cli service history": lambda m: cli.service_history(m, "svc-1"),
+    "notes_for_options": notes_for_options,
 }
 
 
@@ -193,3 +196,18 @@ def test_the_promotion_order_visits_each_edge_once() -> None:
         model, environments=model.environments[:50])))  # fmt: skip
     large = lines_run(lambda: promotion_order(model))
     assert large / small < LINEAR
+
+
+def test_the_notes_of_an_option_are_those_that_cover_it() -> None:
+    # the lookup by the option and each option above it gives what scanning with `covers` gives
+    model = organisation(40)
+    parent = Announcement("p", "changes/p.md", "P", "feature", "2026-01-01", "2.0.0", "",
+                          options=("service:deploy",))  # fmt: skip
+    model = dataclasses.replace(model, announcements=(*model.announcements, parent))
+    expected = {}
+    for option in model.schemas[0].options:
+        found = [a for a in model.announcements if any(covers(n, option.id) for n in a.options)]
+        if found:
+            expected[option.id] = found
+    assert notes_for_options(model) == expected
+    assert all(notes[-1] is parent for notes in expected.values())

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.schemadiff import covers
 from ..analysis.versions import semver_key
 from ..model import Announcement, Model, SchemaChange
 from . import paths
@@ -73,14 +72,19 @@ def link_for_option(option_id: str, links: dict[str, str]) -> str:
 
 def notes_for_options(model: Model) -> dict[str, list[Announcement]]:
     """Option id -> the announcements that concern it (naming it, or an option above it)."""
+    naming: dict[str, set[int]] = {}  # option id as a fragment names it -> fragments, by index
+    for index, item in enumerate(model.announcements):
+        for named in item.options:
+            naming.setdefault(named, set()).add(index)
     notes: dict[str, list[Announcement]] = {}
     for schema in model.schemas:
         for option in schema.options:
-            concerned = [
-                a for a in model.announcements if any(covers(n, option.id) for n in a.options)
-            ]
-            if concerned:
-                notes[option.id] = concerned
+            # the option and each option above it (`covers`), looked up: no scan of every fragment
+            name, _, path = option.id.partition(":")
+            above = [f"{name}:{path[:i]}" for i, c in enumerate(path) if c in ".["]
+            found = set().union(*(naming.get(o, ()) for o in [option.id, *above]))
+            if found:
+                notes[option.id] = [model.announcements[i] for i in sorted(found)]
     return notes
 
 
