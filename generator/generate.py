@@ -10,9 +10,12 @@ from .model import Model
 from .render import render_pages
 
 
-def generate(config: Config, model: Model | None = None) -> dict[str, str]:
-    """Every generated page, `catalog.json` included, by path relative to the docs folder."""
-    return render_pages(model if model is not None else collect(config))
+def generate(
+    config: Config, model: Model | None = None, directory_urls: bool = True
+) -> dict[str, str]:
+    """Every generated page, `catalog.json` included, by path relative to the docs folder; the
+    HTML tables' links made for MkDocs' `use_directory_urls` (its default, true)."""
+    return render_pages(model if model is not None else collect(config), directory_urls)
 
 
 def write_pages(pages: dict[str, str], out: Path) -> list[Path]:

@@ -103,7 +103,7 @@ def write_with_gen_files() -> None:
     if snippets:
         own = live.mdx_configs.get(SNIPPETS, {})
         live.mdx_configs[SNIPPETS] = snippets_settings(folder, own, own.get("check_paths", True))
-    for name, text in generate(config, model).items():
+    for name, text in generate(config, model, bool(live.use_directory_urls)).items():
         with mkdocs_gen_files.open(name, "w") as handle:
             handle.write(inert(text) if snippets and name.endswith(".md") else text)
 

@@ -38,7 +38,7 @@ GENERATED_PAGES = frozenset({
 })  # fmt: skip
 GENERATED_FOLDERS = (
     "reference/schemas/", "reference/templates/", "catalog/services/", "catalog/teams/",
-    "catalog/environments/", "catalog/history/",
+    "catalog/environments/", "catalog/history/", "health/",
 )  # fmt: skip
 
 

@@ -126,7 +126,7 @@ def test_a_version_of_thousands_of_digits_in_a_manifest(tmp_path: Path, where: s
     assert all("5002 characters" in f["message"] or "5001 characters" in f["message"]
                or "5003 characters" in f["message"] for f in findings)  # fmt: skip
     page = (tmp_path / "out" / service_page("svc")).read_text("utf-8")
-    assert f"`{BIG[:127]}…`" in page  # shown cut (other findings' messages may quote it)
+    assert f"<code>{BIG[:127]}…</code>" in page  # shown cut, in HTML (other findings may quote it)
     catalog_page = (tmp_path / "out" / "catalog" / "index.md").read_text("utf-8")
     assert BIG[:127] + "…" in catalog_page and BIG not in catalog_page
     table = invoke("catalog", "--config", str(config)).stdout

@@ -249,3 +249,39 @@ def test_a_page_of_a_generated_path_is_a_finding_not_lost_silently(tmp_path: Pat
     write(tmp_path / "docs" / "catalog.json", "{}")
     done = run_cli("check", "--config", str(config), "--format", "json", "--fail-on", "never")
     assert not [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "docs/replaced-page"]
+
+
+class _Hrefs(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href and "://" not in href and not href.startswith(("#", "mailto:")):
+            self.hrefs.append(href)
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_the_catalogs_html_links_lead_to_built_pages(tmp_path: Path, directory_urls: bool) -> None:
+    # the matrix and the service pages' tables are HTML: their links are the built site's URLs
+    yml = "site_name: P\ntheme: material\n" + (
+        "" if directory_urls else "use_directory_urls: false\n"
+    )
+    config = small_project(tmp_path, yml)
+    done, site = build(config)
+    assert done.returncode == 0, done.stderr[-3000:]
+    pages = ["catalog/index.html", "catalog/environments/production/index.html"]
+    if not directory_urls:  # `x.md` is `x.html`; an index stays `index.html`
+        pages[1] = "catalog/environments/production.html"
+    for page in pages:
+        source = site / page
+        parser = _Hrefs()
+        parser.feed(source.read_text(encoding="utf-8"))
+        service = [h for h in parser.hrefs if "services/shop" in h]
+        assert service, (page, parser.hrefs)
+        for href in service:
+            target = (source.parent / href.split("#")[0]).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), (page, href)

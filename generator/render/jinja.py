@@ -14,6 +14,7 @@ import json
 import posixpath
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -43,12 +44,31 @@ def text(value: Any) -> str:
     return " ".join(escaped.split())
 
 
-def code(value: Any) -> str:
-    """A value as an inline code span: literal, safe in tables (Markdown escapes its HTML)."""
+def html_text(value: Any) -> str:
+    """Plain inline text for HTML that Markdown never reads (a raw HTML block): control
+    characters dropped, on one line, HTML escaped (quotes too, for attributes), nothing else:
+    the Markdown filters' backslashes would show there as they are."""
+    if value is None:
+        return ""
+    return " ".join(html.escape(_CONTROL.sub("", str(value)), quote=True).split())
+
+
+def _shown_code(value: Any) -> str:
+    """What a code span shows of a value: a string on one line, anything else as JSON."""
     shown = (
         value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     )
-    shown = " ".join(shown.split()) if shown.strip() else json.dumps(shown)
+    return " ".join(shown.split()) if shown.strip() else json.dumps(shown)
+
+
+def html_code(value: Any) -> str:
+    """A value as `<code>` for a raw HTML block, shown as the `code` filter shows it."""
+    return f"<code>{html_text(_shown_code(value))}</code>"
+
+
+def code(value: Any) -> str:
+    """A value as an inline code span: literal, safe in tables (Markdown escapes its HTML)."""
+    shown = _shown_code(value)
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if shown.startswith("`") or shown.endswith("`") else ""
@@ -58,16 +78,17 @@ def code(value: Any) -> str:
 _BACKTICKS = re.compile(r"(`+)")
 
 
-def _spaced(part: str) -> str:
-    """`text` of a piece of a line, keeping the one space it starts or ends with."""
-    shown = text(part)
+def _spaced(part: str, escape: Callable[[Any], str]) -> str:
+    """`escape` of a piece of a line, keeping the one space it starts or ends with."""
+    shown = escape(part)
     if not shown:
         return " " if part else ""
     return (" " if part[0] == " " else "") + shown + (" " if part[-1] == " " else "")
 
 
-def message(value: Any) -> str:
-    """A finding's message on one line: its backtick spans as `<code>`, the rest as `text`.
+def message(value: Any, escape: Callable[[Any], str] = text) -> str:
+    """A finding's message on one line: its backtick spans as `<code>`, the rest as `text`
+    (or `escape`: `html_text` for a raw HTML block).
 
     A run of backticks closes at the next run as long, as in Markdown; a run that closes none
     is shown as it is. What a span holds is escaped as `text` escapes it (`<script>` stays
@@ -86,10 +107,10 @@ def message(value: Any) -> str:
     while index < len(parts):
         end = closer.get(index, -1)
         if index % 2 == 0 or end < 0:
-            shown.append(_spaced(parts[index]))
+            shown.append(_spaced(parts[index], escape))
             index += 1
         else:
-            shown.append(f"<code>{text(''.join(parts[index + 1 : end]))}</code>")
+            shown.append(f"<code>{escape(''.join(parts[index + 1 : end]))}</code>")
             index = end + 1
     return "".join(shown)
 
@@ -360,12 +381,21 @@ def href(value: Any, label: Any = None) -> str:
     return f'<a href="{attr(url)}">{text(label if label is not None else url)}</a>'
 
 
-def contact(value: Any) -> str:
-    """An e-mail address as a mailto link, any other contact as text."""
+def html_href(value: Any, label: Any = None) -> str:
+    """`href` for a raw HTML block: the label escaped by `html_text`."""
+    url = str(value or "")
+    shown = html_text(label if label is not None else url)
+    if not re.match(r"^(https?://|mailto:)[^\s<>\"']+$", url):
+        return shown
+    return f'<a href="{html_text(url)}">{shown}</a>'
+
+
+def contact(value: Any, link: Callable[..., str] = href) -> str:
+    """An e-mail address as a mailto link, any other contact as text (`link` makes either)."""
     value = str(value or "")
     if re.match(r"^[^@\s<>\"']+@[^@\s<>\"']+$", value):
-        return href(f"mailto:{value}", value)
-    return href(value)
+        return link(f"mailto:{value}", value)
+    return link(value)
 
 
 def cpu(value: Any) -> str:
@@ -415,6 +445,11 @@ def make_environment(limits: Limits | None = None) -> jinja2.Environment:
         text=text,
         code=code,
         message=message,
+        html=html_text,
+        html_code=html_code,
+        html_href=html_href,
+        html_contact=lambda value: contact(value, html_href),
+        html_message=lambda value: message(value, html_text),
         day=day,
         md=lambda value: markdown(_cut_text(value, limits.text_chars)),
         md_inline=lambda value: inline_markdown(_cut_text(value, limits.text_chars)),

@@ -116,8 +116,9 @@ def template_usage(template: Template) -> Any:
 class _Site:
     """Renders pages; each page gets a `link` function relative to its own path."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, directory_urls: bool = True) -> None:
         self.model = model
+        self.directory_urls = directory_urls
         self.env = make_environment(model.limits)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -143,8 +144,12 @@ class _Site:
         """Render a page, with an explicit front-matter title: `title`, the raw value its first
         heading shows (a name from the inputs), else the heading the template wrote itself."""
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
+        # links in raw HTML, which MkDocs neither checks nor rewrites: the built site's URLs
+        url: Callable[[str], str] = lambda target: paths.url_from(  # noqa: E731
+            path, target, self.directory_urls
+        )
         page = self.env.get_template(layout).render(
-            link=link, paths=paths, model=self.model, catalog=self.catalog, page=path,
+            link=link, url=url, paths=paths, model=self.model, catalog=self.catalog, page=path,
             services=self.services, defined=self.defined, template_ids=self.template_ids,
             env_order=self.column_envs, now_order=self.now_order, **context,
         )  # fmt: skip
@@ -169,14 +174,39 @@ def _summary(body: str) -> str:
     return " ".join(paragraph.split())
 
 
-def render_pages(model: Model) -> dict[str, str]:
-    """Every page of the site by path, plus `catalog.json`."""
+def rule_area(rule: str) -> str:
+    """The part of a rule id before its `/` (`risk` for `risk/no-resources`): its health page."""
+    return rule.split("/", 1)[0] or rule
+
+
+def _health(site: _Site) -> None:
+    """The health page's totals by severity and rule, and a page of findings per rule area."""
+    severities = [s.value for s in reversed(Severity)]
+    by_area: dict[str, list[Any]] = {}
+    tally: Counter[tuple[str, str]] = Counter()
+    for finding in site.model.findings:
+        by_area.setdefault(rule_area(finding.rule), []).append(finding)
+        tally[(finding.severity.value, finding.rule)] += 1
+    counts = {
+        level: sorted((rule, n) for (at, rule), n in tally.items() if at == level)
+        for level in severities
+    }
+    site.add(paths.HEALTH, "health.md.j2", severities=severities, counts=counts,
+             areas=sorted(by_area), area_of=rule_area)  # fmt: skip
+    for area, findings in sorted(by_area.items()):
+        site.add(paths.health_page(area), "health_area.md.j2", title=f"Health: {area}",
+                 area=area, findings=findings, severities=severities)  # fmt: skip
+
+
+def render_pages(model: Model, directory_urls: bool = True) -> dict[str, str]:
+    """Every page of the site by path, plus `catalog.json`. Links written in raw HTML are the
+    URLs of the built site: `directory_urls` is MkDocs' `use_directory_urls` (its default)."""
     with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
-        return _render_pages(model)
+        return _render_pages(model, directory_urls)
 
 
-def _render_pages(model: Model) -> dict[str, str]:
-    site = _Site(model)
+def _render_pages(model: Model, directory_urls: bool) -> dict[str, str]:
+    site = _Site(model, directory_urls)
     # the home page's H1 is the config's title, which is also the site name every page shows
     found = pitfalls.risks(model, site.catalog)
     traps = pitfalls.traps(model)
@@ -267,7 +297,7 @@ def _render_pages(model: Model) -> dict[str, str]:
         rule_order=pitfalls.RISK_RULES, counts=counts, rules=RULES, shown=pitfalls.SHOWN_PER_RULE,
         severities=[s.value for s in reversed(Severity)],
     )  # fmt: skip
-    site.add(paths.HEALTH, "health.md.j2", severities=[s.value for s in reversed(Severity)])
+    _health(site)
     site.add(paths.RULES, "rules.md.j2", rules=sorted(RULES.values(), key=lambda r: r.id))
     # compact: `indent` would force json's pure-Python encoder (`catalog --format json` is pretty)
     site.pages[paths.CATALOG_JSON] = (

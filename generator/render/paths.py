@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from ..ids import page_name
 
 HOME = "index.md"
@@ -47,3 +49,39 @@ def team_page(team_id: str) -> str:
 
 def environment_page(name: str) -> str:
     return f"catalog/environments/{page_name(name)}.md"
+
+
+def health_page(area: str) -> str:
+    """The findings of one rule area (`risk` for `risk/no-resources`)."""
+    return f"health/{page_name(area)}.md"
+
+
+def page_url(page: str, directory_urls: bool = True) -> str:
+    """Where MkDocs serves a page, relative to the site's root: `catalog/services/x.md` at
+    `catalog/services/x/` (`use_directory_urls`, MkDocs' default), else at `.../x.html`; an
+    `index.md` at its folder; a file that is no page (`catalog.json`) as it is."""
+    if not page.endswith(".md"):
+        return page
+    stem = page[: -len(".md")]
+    folder, _, name = stem.rpartition("/")
+    prefix = f"{folder}/" if folder else ""
+    if name == "index":
+        return prefix if directory_urls else f"{prefix}index.html"
+    return f"{prefix}{name}/" if directory_urls else f"{prefix}{name}.html"
+
+
+def url_from(from_page: str, to_page: str, directory_urls: bool = True) -> str:
+    """The link from one page to another (`page.md#anchor` too) as the built site has it:
+    relative from the folder `from_page` is served in to `to_page`'s URL, as MkDocs writes the
+    Markdown links it rewrites. For HTML that MkDocs does not parse, so does not rewrite."""
+    target, _, fragment = to_page.partition("#")
+    here = page_url(from_page, directory_urls)
+    base = here if here.endswith("/") or not here else here.rpartition("/")[0] + "/"
+    if target:
+        there = page_url(target, directory_urls)
+        link = posixpath.relpath(there or ".", base.rstrip("/") or ".")
+        if there.endswith("/") or not there:
+            link = "./" if link == "." else link + "/"
+    else:
+        link = ""
+    return f"{link}#{fragment}" if fragment else link
