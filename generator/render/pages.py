@@ -270,8 +270,12 @@ def _render_pages(model: Model, directory_urls: bool) -> dict[str, str]:
                 most=HISTORY_PAGE_CHANGES,
             )
     site.add(paths.TEAMS, "teams_index.md.j2")
+    by_name = {service["name"]: service for service in site.catalog["services"]}
     for team in site.catalog["teams"]:
-        site.add(paths.team_page(team["id"]), "team.md.j2", title=team["name"], team=team)
+        site.add(
+            paths.team_page(team["id"]), "team.md.j2", title=team["name"], team=team,
+            team_services=[by_name[name] for name in team["services"]],  # looked up, not scanned
+        )  # fmt: skip
     site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
     for env in model.environments:
         site.add(
