@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import NEXUS, git, git_init, invoke, make_config, tarball
+from pagedom import dom
 
 from generator.collect import collect
 from generator.config import load_config
@@ -380,13 +381,15 @@ def test_without_a_web_url_the_history_names_commits_and_merge_requests_without_
 
 def test_the_environment_page_shows_the_latest_changes(two_forges: Path) -> None:
     pages = generate(load_config(two_forges))
-    latest = _section(pages["catalog/environments/prod.md"], "## Latest changes")
-    rows = [line for line in latest.splitlines() if line.startswith("| 2026")]
+    latest = dom(_section(pages["catalog/environments/prod.md"], "## Latest changes"))
+    rows = latest.one("tbody").all("tr")
     assert len(rows) == 2
-    assert "`1.0.0` → `1.1.0`" in rows[0]
-    assert "deployed `1.0.0`" in rows[1]
-    assert "(../services/cart.md)" in rows[0]
-    assert "https://gitlab.acme.test/platform/env-prod/-/merge_requests/2" in rows[0]
+    assert [cell.text for cell in rows[0].all("td")][1:3] == ["cart", "1.0.0 → 1.1.0"]
+    assert rows[1].all("td")[2].text == "deployed 1.0.0"
+    # the built site's URL of the service page, relative to this page's
+    assert rows[0].all("td")[1].one("a").attrs["href"] == "../../services/cart/"
+    [request] = rows[0].all("td")[4].all("a")
+    assert request.attrs["href"] == "https://gitlab.acme.test/platform/env-prod/-/merge_requests/2"
 
 
 def test_newest_first_compares_instants_not_the_text_of_dates_in_other_time_zones(

@@ -76,9 +76,8 @@ def test_rollbacks_and_replica_changes_reach_the_service_page(
     rollback = next(e for e in made.history if e.kind == "rollback")
     scale = next(e for e in made.history if e.kind == "scale")
     pages = generate(load_config(config), model)
-    assert (
-        f"`{rollback.to_version}` **rollback**" in pages[f"catalog/services/{rollback.service}.md"]
-    )
+    page = pages[f"catalog/services/{rollback.service}.md"]
+    assert f"<code>{rollback.to_version}</code> <strong>rollback</strong>" in page
     page = pages[f"catalog/services/{scale.service}.md"]
     assert f"replicas {scale.from_replicas} → {scale.to_replicas}" in page
 
