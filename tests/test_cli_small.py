@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import git, git_init, invoke, make_config, write
 from test_changelog import ANNOUNCE, project
-from test_history import EnvRepo, config_for
+from test_history import two_environments  # noqa: F401  (a fixture, shared)
 
 from generator.config import ConfigError, _schema, expected, load_config
 from generator.model import Finding, Model, Severity
@@ -26,17 +26,10 @@ from generator.sources.announcements import PLACEHOLDER, read_announcement, writ
 
 
 @pytest.fixture
-def dated(tmp_path: Path) -> Path:
-    """cart in staging on 2026-03-01 and 03-10, in prod on 03-02 and 03-20, all at 09:00+01:00."""
-    staging = EnvRepo(tmp_path / "envs" / "staging")
-    staging.deploy({"cart": "1.0.0"}, "Create staging", "2026-03-01T09:00:00+01:00")
-    staging.deploy({"cart": "1.1.0"}, "Promote cart 1.1.0", "2026-03-10T09:00:00+01:00")
-    prod = EnvRepo(tmp_path / "envs" / "prod")
-    prod.deploy({"cart": "1.0.0"}, "Create prod", "2026-03-02T09:00:00+01:00")
-    prod.deploy({"cart": "1.1.0"}, "Promote cart 1.1.0", "2026-03-20T09:00:00+01:00")
-    return config_for(
-        tmp_path, {"name": "staging", "repo": "envs/staging"}, {"name": "prod", "repo": "envs/prod"}
-    )
+def dated(two_environments: Path) -> Path:  # noqa: F811  (the fixture, imported)
+    """cart in staging on 2026-03-01 and 03-10, in prod on 03-02 and 03-20, all at 09:00+01:00:
+    test_history's fixture."""
+    return two_environments
 
 
 def _since(config: Path, *since: str) -> list[tuple[str, str]]:
