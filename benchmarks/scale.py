@@ -19,8 +19,8 @@ children, git included).
     history and bundles, announcements, `validate:` files, releases, guides);
   - *analysis*: the rest of `collect` (identity, schema diff, changelog checks, drift,
     owners, risks, limits, the findings policy);
-  - *render*: `generate`, the model to pages: both times `build` calls it, once for the checks
-    before MkDocs runs and once in the gen-files hook;
+  - *render*: `generate`, the model to pages: once for the checks before MkDocs runs, and again
+    in the gen-files hook only when those checks found something (a page may show it);
   - *links*: the checks `build` (and `check`) run over the generated pages before MkDocs:
     the guides' dead links, missing facts, replaced pages;
   - *markdown*: MkDocs' `Page.render`: each page's Markdown converted to HTML;
@@ -178,8 +178,11 @@ def child_stages(config_file: Path, site_dir: Path, out: Path) -> None:
     start = time.perf_counter()
     config = load_config(config_file)
     checked = getattr(command_line, "_checked", None)  # what `build` runs before MkDocs
-    model = checked(config)[0] if checked else command_line.collect(config)
-    site.build_site(config, model, site_dir, strict=False)
+    if checked is None:
+        site.build_site(config, command_line.collect(config), site_dir, strict=False)
+    else:  # the pages rendered for the checks, given to MkDocs as `build` gives them
+        done = checked(config)
+        site.build_site(config, done.model, site_dir, strict=False, pages=done.pages)
     total = time.perf_counter() - start
     stages = {
         "sources": spent["sources"],

@@ -55,17 +55,31 @@ def _exit_for(findings: tuple[Finding, ...], fail_on: str) -> NoReturn:
     sys.exit(1 if fail_on != "never" and fails(findings, Severity(fail_on)) else 0)
 
 
-def _checked(config: Config) -> tuple[Model, list[DeadLink], list[Finding]]:
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    """What `check` and `build` know before MkDocs runs: the model, the guides' dead links and
+    missing facts, and the pages rendered from it when they are the pages of this very model."""
+
+    model: Model
+    dead: list[DeadLink]
+    missing: list[Finding]
+    pages: dict[str, str] | None  # for MkDocs' default use_directory_urls
+
+
+def _checked(config: Config) -> _Checked:
     """The model with the guides' dead links and missing facts among its findings (`check` and
     `build` agree), and those links and facts; the policy is applied to them as to every other
-    finding, once."""
+    finding, once. The pages the checks read are kept when those checks found nothing: the
+    findings did not change, so neither did a page (`build` renders them once)."""
     model = collect(config)
     pages, facts = generate(config, model), guide_facts(model)
     dead = dead_links(config, pages, facts)
     missing = missing_facts(config, pages, facts)
     more = [d.finding for d in dead] + missing + replaced_pages(config, pages)
-    findings = apply_policy(more, config, applied=model.findings)
-    return dataclasses.replace(model, findings=tuple(findings)), dead, missing
+    findings = tuple(apply_policy(more, config, applied=model.findings))
+    if findings == model.findings:
+        return _Checked(model, dead, missing, pages)
+    return _Checked(dataclasses.replace(model, findings=findings), dead, missing, None)
 
 
 # how MkDocs words a link it cannot follow: "Doc file 'a.md' contains a link 'b.md#c', but ..."
@@ -277,7 +291,8 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
     from .site import build_site
 
     config = _config(config_path)
-    model, dead, missing = _checked(config)
+    checked = _checked(config)
+    model, dead, missing = checked.model, checked.dead, checked.missing
     _summary(model)
     if fail_on != "never" and fails(model.findings, Severity(fail_on)):
         click.echo(f"not built: findings reach --fail-on {fail_on}", err=True)
@@ -287,7 +302,7 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
         # missing fact already reported quotes nothing
         built = build_site(
             config, model, Path(site_dir) if site_dir else None,
-            strict=not dead, check_paths=not missing,
+            strict=not dead, check_paths=not missing, pages=checked.pages,
         )  # fmt: skip
     except SiteConfigError as error:
         _site_config_error(error)
@@ -343,7 +358,7 @@ def _site_config_error(error: SiteConfigError) -> NoReturn:
 def check_command(config_path: str, fail_on: str, fmt: str, output: str | None) -> None:
     """The CI gate: report findings; exit 1 when one reaches --fail-on."""
     config = _config(config_path)
-    model = _checked(config)[0]
+    model = _checked(config).model
     findings = model.findings
     _report(findings, fmt, output)
     _done(

@@ -18,6 +18,7 @@ from .findings import apply_policy
 from .model import Environment, Finding, Model, Severity
 from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
+from .sources.bundles import BundleReads
 from .sources.envrepos import read_environment
 from .sources.owners import read_owners
 from .sources.releases import read_releases
@@ -122,8 +123,9 @@ def _collect(config: Config) -> Model:
     owners, found = read_owners(config.owners, config.display(config.owners or ""))
     findings += found
     environments: list[Environment] = []
+    bundle_reads = BundleReads()  # a tarball promoted through the environments is read once
     for env in config.environments:
-        environment, found = read_environment(config, env, owners, validator)
+        environment, found = read_environment(config, env, owners, validator, bundle_reads)
         environments.append(environment)
         findings += found
     announcements, found = read_announcements(config.announcements, config.display)

@@ -35,6 +35,8 @@ from .sources.gitrepo import is_url
 CONFIG_ENV = "PIPELINE_DOCS_CONFIG"
 MKDOCS_BUILTINS = ["toc", "tables", "fenced_code"]  # MkDocs adds these to every site's list
 _prepared: dict[Path, Model] = {}
+# pages `build` already rendered from that model, for use_directory_urls true (MkDocs' default)
+_rendered: dict[Path, tuple[Model, dict[str, str]]] = {}
 MAX_WATCHED = 1_000  # entries at the top of a local env repo that `serve` watches
 
 
@@ -103,7 +105,11 @@ def write_with_gen_files() -> None:
     if snippets:
         own = live.mdx_configs.get(SNIPPETS, {})
         live.mdx_configs[SNIPPETS] = snippets_settings(folder, own, own.get("check_paths", True))
-    for name, text in generate(config, model, bool(live.use_directory_urls)).items():
+    directory_urls = bool(live.use_directory_urls)
+    rendered, pages = _rendered.get(config.file, (None, None))
+    if pages is None or rendered is not model or not directory_urls:
+        pages = generate(config, model, directory_urls)
+    for name, text in pages.items():
         with mkdocs_gen_files.open(name, "w") as handle:
             handle.write(inert(text) if snippets and name.endswith(".md") else text)
 
@@ -253,17 +259,21 @@ def build_site(
     site_dir: Path | None = None,
     strict: bool = True,
     check_paths: bool = True,
+    pages: dict[str, str] | None = None,
 ) -> Built:
     """An MkDocs build of the site, strict unless told; return its warnings and pages. Raises
     mkdocs' own exceptions on failure (in strict mode, on any warning), SiteConfigError when the
     project's mkdocs.yml needs lines added, and pymdownx.snippets' `SnippetMissingError` for a
     fact no file holds, unless `check_paths` is off (the marker then quotes nothing: for facts
-    `check` found missing and reported)."""
+    `check` found missing and reported). `pages`: those `generate` made of this `model` for
+    MkDocs' default use_directory_urls, not rendered again if the site uses it."""
     from mkdocs.commands.build import build
 
     _show_mkdocs_log()
     os.environ[CONFIG_ENV] = str(config.file)
     _prepared[config.file] = model
+    if pages is not None:
+        _rendered[config.file] = (model, pages)
     write_facts(facts_folder(config), guide_facts(model))
     warnings = _Warnings()
     logger = logging.getLogger("mkdocs")
@@ -280,6 +290,7 @@ def build_site(
     finally:
         logger.removeHandler(warnings)
         _prepared.pop(config.file, None)
+        _rendered.pop(config.file, None)
     return Built(warnings.messages, counter.written, Path(mkdocs_config.site_dir))
 
 

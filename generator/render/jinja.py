@@ -25,6 +25,7 @@ from markdown.extensions import Extension  # type: ignore[import-untyped]
 
 from ..ids import slug
 from ..limits import Limits, cut
+from . import htmlblocks
 from .schema_view import usage
 
 _LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
@@ -468,6 +469,8 @@ def make_environment(limits: Limits | None = None) -> jinja2.Environment:
         short_text=_cutter(limits.text_chars),
     )
     env.globals["usage"] = usage
+    # the lines around a raw HTML block that Markdown passes through unread (htmlblocks.py)
+    env.globals.update(html_begin=htmlblocks.BEGIN, html_end=htmlblocks.END)
     return env
 
 

@@ -154,3 +154,40 @@ def _facts(document: Document | None) -> dict[str, str]:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class BundleRead:
+    """What reading one bundle yielded: the bundle, its findings and those of its bundle.yml
+    against the bundle schema."""
+
+    bundle: Bundle
+    findings: tuple[Finding, ...]
+    file: str  # the entry it was read for, which its findings about the whole tarball name
+    line: int | None
+
+    def at(self, file: str, line: int | None) -> list[Finding]:
+        """Its findings as read for the entry at `file`, `line` instead: a finding about the
+        whole tarball names that entry; one inside it (`URL#member`) stays as it was."""
+        if (file, line) == (self.file, self.line):
+            return list(self.findings)
+        return [
+            replace(f, file=file, line=line if f.line == self.line else f.line)
+            if f.file == self.file else f
+            for f in self.findings
+        ]  # fmt: skip
+
+
+class BundleReads:
+    """Bundles read in one run, by the tarball's sha256 and its URL (which its findings name):
+    the same tarball listed in several environments (a promotion) is un-tarred and parsed
+    once. Its bundle and workloads are shared, never changed by a reader."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[str, str], BundleRead] = {}
+
+    def get(self, digest: str, url: str) -> BundleRead | None:
+        return self._read.get((digest, url))
+
+    def put(self, digest: str, url: str, read: BundleRead) -> None:
+        self._read[(digest, url)] = read

@@ -20,7 +20,7 @@ from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
 from ..yamlload import Document, as_dict, as_list, load_documents, load_one
-from .bundles import Bundle, read_bundle, sha256_of, url_facts
+from .bundles import Bundle, BundleRead, BundleReads, read_bundle, sha256_of, url_facts
 from .containers import autoscaled, autoscaler_from
 from .download import fetch
 from .gitops import Follow, follows, substitute
@@ -65,6 +65,7 @@ class _Context:
     others: list[WorkloadRef] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # file -> why it is not rendered right
     blob_documents: dict[str, list[Document]] | None = None  # parsed files by blob id (history)
+    bundle_reads: BundleReads = field(default_factory=BundleReads)  # this run's, by sha256
 
     def display(self, name: str) -> str:
         """A file of the env repo as pages and reports show it: `<environment>:<path in repo>`."""
@@ -242,8 +243,9 @@ def _from_bundle(
     problem = ("unreadable" if read else "not read: over limits.bundles") if data is None else ""
     bundle = Bundle(url)
     if data is not None:
+        actual = sha256_of(data)
         if digest is not None:
-            verified = sha256_of(data) == digest
+            verified = actual == digest
             if not verified:
                 problem = "sha256 mismatch"
                 ctx.findings.append(Finding(
@@ -251,10 +253,15 @@ def _from_bundle(
                     f"bundle {url} does not match its sha256: it changed since it was pinned",
                     "find out who re-uploaded the tarball; pin the new digest only once it is trusted",
                 ))  # fmt: skip
-        bundle, found = read_bundle(data, url, file, line, ctx.config.limits)
-        ctx.findings.extend(found)
-        if bundle.meta is not None:
-            ctx.findings.extend(ctx.validator.check(bundle.meta, "bundle", "bundle.yml"))
+        known = ctx.bundle_reads.get(actual, url)
+        if known is None:
+            bundle, found = read_bundle(data, url, file, line, ctx.config.limits)
+            if bundle.meta is not None:
+                found += ctx.validator.check(bundle.meta, "bundle", "bundle.yml")
+            known = BundleRead(bundle, tuple(found), file, line)
+            ctx.bundle_reads.put(actual, url, known)
+        bundle = known.bundle
+        ctx.findings.extend(known.at(file, line))
     guessed = url_facts(url)
     workloads = bundle.workloads
     ctx.others.extend(_ref(w, w.not_a_service) for w in workloads if w.not_a_service)
@@ -515,9 +522,11 @@ def _objects(ctx: _Context, folder: str | None) -> list[RenderedObject]:
 
 
 def read_environment(
-    config: Config, env: EnvironmentConfig, owners: Owners, validator: Validator
-) -> tuple[Environment, list[Finding]]:
-    """Everything one environment runs; findings for whatever could not be read."""
+    config: Config, env: EnvironmentConfig, owners: Owners, validator: Validator,
+    bundle_reads: BundleReads | None = None,
+) -> tuple[Environment, list[Finding]]:  # fmt: skip
+    """Everything one environment runs; findings for whatever could not be read. A bundle
+    already in `bundle_reads` (the run's, shared by every environment) is not read again."""
     findings: list[Finding] = []
     try:
         view = open_repo(env.repo, env.ref, config.root, config.cache)
@@ -530,7 +539,8 @@ def read_environment(
         ))  # fmt: skip
         return Environment(env.name, repo_label(config, env.repo), web=env.web or "", status=UNREADABLE,
                            upstreams=env.promotes_from, production=env.production), findings  # fmt: skip
-    ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings)
+    ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings,
+                   bundle_reads=bundle_reads if bundle_reads is not None else BundleReads())  # fmt: skip
     deployments: list[Deployment] = []
     folder = normalise(PurePosixPath(env.path or "")) or ""
     prefix = f"{folder}/" if folder else ""

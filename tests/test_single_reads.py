@@ -1,0 +1,147 @@
+"""Work done once per run: a tarball promoted through environments is read once, `build`
+renders the pages once, and the big HTML blocks pass through Markdown unread."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import markdown
+import pytest
+from conftest import NEXUS, REPO, copy_sample, invoke, make_config, tarball, write
+
+from generator.bundlepack import pack_bundle
+from generator.collect import collect
+from generator.config import load_config
+from generator.render import htmlblocks, pages
+from generator.render.jinja import html_text, text
+from generator.sources import envrepos
+
+URL = NEXUS + "cart/2.0.0/cart-2.0.0.tar.gz"
+
+
+def _promoted(tmp_path: Path, environments: list[str], tar: bytes) -> Path:
+    """The same bundle listed by each environment, at a different line in each."""
+    mirror = tmp_path / "mirror" / "cart" / "2.0.0"
+    mirror.mkdir(parents=True)
+    (mirror / "cart-2.0.0.tar.gz").write_bytes(tar)
+    for index, name in enumerate(environments):
+        blank = "\n" * index  # the entry one line lower in each environment
+        write(tmp_path / "envs" / name / "environment.yml",
+              f"name: {name}\n{blank}bundles:\n  - url: {URL}\n")  # fmt: skip
+    return make_config(
+        tmp_path,
+        environments=[{"name": n, "repo": f"envs/{n}"} for n in environments],
+        bundles={"mirrors": {NEXUS: "mirror/"}},
+    )
+
+
+def test_a_tarball_listed_by_three_environments_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = envrepos.read_bundle
+    calls: list[str] = []
+
+    def counted(data: bytes, url: str, *args: object, **kwargs: object) -> object:
+        calls.append(url)
+        return read(data, url, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(envrepos, "read_bundle", counted)
+    source = REPO / "examples" / "bundles" / "cart" / "2.0.0"
+    config = _promoted(tmp_path, ["dev", "staging", "prod"], pack_bundle(source))
+    model = collect(load_config(config))
+    assert calls == [URL]
+    for env in model.environments:
+        [deployment] = env.deployments
+        assert (deployment.service, deployment.version) == ("cart", "2.0.0")
+        assert deployment.images and deployment.workloads
+
+
+def test_a_finding_about_a_tarball_read_once_names_each_entry_that_lists_it(
+    tmp_path: Path,
+) -> None:
+    # no bundle.yml: a finding about the tarball as a whole, made once, said for each entry
+    tar = tarball({"deploy.yml": b"kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n"})
+    config = _promoted(tmp_path, ["dev", "staging", "prod"], tar)
+    model = collect(load_config(config))
+    missing = sorted(
+        (f.file, f.line) for f in model.findings if f.rule == "bundle/missing-bundle-yml"
+    )
+    assert missing == [("dev:environment.yml", 3), ("prod:environment.yml", 5),
+                       ("staging:environment.yml", 4)]  # fmt: skip
+
+
+def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each render of the pages from here on, by its use_directory_urls."""
+    render = pages.render_pages
+    calls: list[bool] = []
+
+    def counted(model: object, directory_urls: bool = True) -> dict[str, str]:
+        calls.append(directory_urls)
+        return render(model, directory_urls)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.import_module("generator.generate"), "render_pages", counted)
+    return calls
+
+
+def test_build_renders_the_pages_once_when_the_checks_find_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_renders(monkeypatch)
+    config = copy_sample(tmp_path / "project")
+    done = invoke("build", "--config", str(config), "--site-dir", str(tmp_path / "site"))
+    assert done.exit_code == 0, done.output
+    assert calls == [True]
+    assert (tmp_path / "site" / "catalog" / "services" / "payments-api" / "index.html").is_file()
+
+
+def test_a_guide_finding_makes_build_render_the_pages_again_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_renders(monkeypatch)
+    config = copy_sample(tmp_path / "project")
+    guide = tmp_path / "project" / "docs" / "guides" / "lost.md"
+    write(guide, "# Lost\n\nSee [the nowhere page](../nowhere.md).\n")
+    site = tmp_path / "site"
+    done = invoke("build", "--config", str(config), "--site-dir", str(site), "--fail-on", "never")
+    assert len(calls) == 2, done.output
+    health = (site / "health" / "docs" / "index.html").read_text(encoding="utf-8")
+    assert "nowhere.md" in health
+
+
+def _convert(source: str, *extensions: object) -> str:
+    return str(markdown.Markdown(extensions=["md_in_html", "pymdownx.superfences", *extensions])
+               .convert(source))  # fmt: skip
+
+
+def test_a_block_between_the_markers_reaches_the_page_byte_for_byte() -> None:
+    block = (
+        '<div class="pd-x">\n<table><tr><td>*not emphasis* a_b_c [x](y)</td></tr></table>\n</div>'
+    )
+    source = f"# Page\n\n{htmlblocks.BEGIN}\n{block}\n{htmlblocks.END}\n\nAfter *this*.\n"
+    html = _convert(source, htmlblocks.makeExtension())
+    assert block in html
+    assert "<p>After <em>this</em>.</p>" in html
+    assert "pipeline-docs: html" not in html
+
+
+def test_without_the_extension_the_markers_are_comments_and_the_block_reads_the_same() -> None:
+    block = '<div class="pd-x">\n<table><tr><td>1.2.0 &amp; more</td></tr></table>\n</div>'
+    source = f"{htmlblocks.BEGIN}\n{block}\n{htmlblocks.END}\n"
+    plain, fast = _convert(source), _convert(source, htmlblocks.makeExtension())
+    assert block in plain and block in fast
+    assert plain.replace(htmlblocks.BEGIN, "").replace(htmlblocks.END, "").strip() == fast.strip()
+
+
+def test_a_marker_in_code_or_never_closed_is_left_to_markdown() -> None:
+    fenced = f"```\n{htmlblocks.BEGIN}\n*x*\n{htmlblocks.END}\n```\n"
+    html = _convert(fenced, htmlblocks.makeExtension())
+    assert "&lt;!-- pipeline-docs: html --&gt;" in html  # shown as code, not taken
+    unclosed = f"{htmlblocks.BEGIN}\n\nsome *text*\n"
+    assert "<em>text</em>" in _convert(unclosed, htmlblocks.makeExtension())
+
+
+@pytest.mark.parametrize("escape", [text, html_text])
+def test_a_value_cannot_write_a_marker(escape: object) -> None:
+    shown = escape(htmlblocks.BEGIN)  # type: ignore[operator]
+    assert shown != htmlblocks.BEGIN and "<" not in shown
