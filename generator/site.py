@@ -28,6 +28,7 @@ from .config import Config, load_config
 from .facts import facts_folder, guide_facts, inert, write_facts
 from .generate import generate
 from .model import Model
+from .render import htmlblocks
 from .render.pages import html_title
 from .siteconfig import SNIPPETS, Adapted, snippets_settings
 from .sources.gitrepo import is_url
@@ -232,6 +233,28 @@ class _PageCount:
         progress.clear()
 
 
+class _Deferring:
+    """A tiny MkDocs plugin: the blocks of a page that search skips are kept out of its HTML
+    while search reads it, and put back before it is written (`htmlblocks.defer`)."""
+
+    def __init__(self) -> None:
+        self.aside: dict[str, list[str]] = {}
+
+    def on_page_markdown(self, markdown: str, page: Any, **_: Any) -> str:
+        htmlblocks.defer()
+        return markdown
+
+    def on_page_content(self, html: str, page: Any, **_: Any) -> str:
+        if blocks := htmlblocks.deferred():
+            self.aside[page.file.src_uri] = blocks
+        return html
+
+    def on_post_page(self, output: str, page: Any, **_: Any) -> str:
+        return htmlblocks.restore(output, self.aside.pop(page.file.src_uri, []))
+
+    on_post_page.mkdocs_priority = 100  # type: ignore[attr-defined]  # first: the page whole
+
+
 @dataclass(frozen=True)
 class Built:
     """What `build_site` did: MkDocs' warnings, how many pages it wrote, and where."""
@@ -242,14 +265,19 @@ class Built:
 
 
 def _count_pages(mkdocs_config: Any) -> _PageCount:
-    """The page counter, added to the loaded config's plugins (last: it only counts)."""
+    """The page counter, added to the loaded config's plugins (last: it only counts), and the
+    plugin that keeps what search skips out of its way."""
     from mkdocs.plugins import BasePlugin  # imported here: MkDocs only loads for a build
 
     class Plugin(_PageCount, BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         """`_PageCount` as MkDocs takes a plugin."""
 
+    class Deferring(_Deferring, BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+        """`_Deferring` as MkDocs takes a plugin."""
+
     counter = Plugin()
     mkdocs_config.plugins["pipeline-docs/progress"] = counter
+    mkdocs_config.plugins["pipeline-docs/deferred"] = Deferring()
     return counter
 
 
@@ -286,6 +314,7 @@ def build_site(
             build(mkdocs_config)
         finally:
             counter.done()
+            htmlblocks.deferred()  # a page that failed to convert keeps nothing aside
             mkdocs_config.plugins.on_shutdown()
     finally:
         logger.removeHandler(warnings)

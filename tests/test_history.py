@@ -9,6 +9,7 @@ mirror: a bundle that cannot be fetched still has a history, read from its URL.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -538,3 +539,22 @@ def test_the_sample_shows_the_payments_api_hotfix_that_skipped_staging(shared_sa
         "1.4.2",
     ]
     assert "platform/env-production!9" in table.stdout.splitlines()[1]
+
+
+def test_a_local_repo_is_walked_in_a_clone_that_borrows_its_objects_and_is_made_anew_when_the_repo_is(
+    tmp_path: Path, prod: EnvRepo
+) -> None:
+    prod.deploy({"cart": "1.0.0"}, "Create production", "2026-03-02T09:15:00+01:00")
+    prod.deploy({"cart": "1.1.0"}, "Promote cart 1.1.0", "2026-03-09T14:40:00+01:00")
+    config = config_for(tmp_path, {"name": "prod", "repo": "envs/prod"})
+    assert moves(history_of(config)) == [("cart", None, "1.0.0"), ("cart", "1.0.0", "1.1.0")]
+    [clone] = (tmp_path / ".cache" / "repos").glob("local-*")
+    borrowed = (clone / "objects" / "info" / "alternates").read_text().strip()
+    assert Path(borrowed) == (prod.path / ".git" / "objects").resolve()
+    copied = [p for p in (clone / "objects").rglob("*") if p.is_file() and "info" not in p.parts]
+    assert copied == []  # nothing copied: the clone is its refs
+    # the repo made anew at the same path: none of the clone's commits exist any more
+    shutil.rmtree(prod.path)
+    again = EnvRepo(tmp_path / "envs" / "prod")
+    again.deploy({"orders": "3.0.0"}, "Start over", "2026-04-01T10:00:00+01:00")
+    assert moves(history_of(config)) == [("orders", None, "3.0.0")]

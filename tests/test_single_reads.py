@@ -145,3 +145,37 @@ def test_a_marker_in_code_or_never_closed_is_left_to_markdown() -> None:
 def test_a_value_cannot_write_a_marker(escape: object) -> None:
     shown = escape(htmlblocks.BEGIN)  # type: ignore[operator]
     assert shown != htmlblocks.BEGIN and "<" not in shown
+
+
+def test_a_block_search_skips_is_kept_aside_while_deferring_and_restored_byte_for_byte() -> None:
+    skipped = '<div class="pd-history" data-search-exclude="">\n<table><tr><td>old</td></tr></table>\n</div>'
+    indexed = '<div class="pd-now">\n<table><tr><td>now</td></tr></table>\n</div>'
+    source = "".join(
+        f"{htmlblocks.BEGIN}\n{block}\n{htmlblocks.END}\n\n" for block in (indexed, skipped)
+    )
+    plain = _convert(source, htmlblocks.makeExtension())
+    htmlblocks.defer()
+    try:
+        converted = _convert(source, htmlblocks.makeExtension())
+    finally:
+        aside = htmlblocks.deferred()
+    assert aside == [skipped]
+    assert indexed in converted and "old" not in converted  # what search reads
+    assert htmlblocks.restore(converted, aside) == plain
+    assert htmlblocks.deferred() == []  # deferring stopped
+
+
+def test_the_built_pages_hold_what_was_kept_aside_and_search_indexes_none_of_it(
+    tmp_path: Path,
+) -> None:
+    config = copy_sample(tmp_path / "project")
+    site = tmp_path / "site"
+    done = invoke("build", "--config", str(config), "--site-dir", str(site))
+    assert done.exit_code == 0, done.output
+    pages = list(site.rglob("*.html"))
+    assert not [p for p in pages if "pipeline-docs: deferred" in p.read_text(encoding="utf-8")]
+    service = (site / "catalog" / "services" / "payments-api" / "index.html").read_text("utf-8")
+    assert 'class="pd-history" data-search-exclude=""' in service
+    assert 'class="pd-picture pd-picture-timeline"' in service
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "pd-history" not in index and "<svg" not in index

@@ -7,8 +7,8 @@ symbolic link is a blob, never a file, and is not followed on disk either.
 
 git runs with the settings that make it run commands switched off (`core.fsmonitor`, hooks,
 `log.showSignature`); history is never walked in a local repo itself but in a bare clone of it
-in the cache (`local_clone`), whose config is ours; trees are exported from raw blobs, never
-through `git archive` (which applies a repo's filters)."""
+in the cache (`local_clone`, which borrows its objects), whose config is ours; trees are
+exported from raw blobs, never through `git archive` (which applies a repo's filters)."""
 
 from __future__ import annotations
 
@@ -390,7 +390,20 @@ def clone_or_fetch(url: str, cache: Path) -> Path:
 def local_clone(view: RepoView, cache: Path) -> Path:
     """A bare clone of a local git repo in the cache, fetched now: its history is walked there,
     under our config, never the repo's own (textconv drivers, fsmonitor, hooks, signatures).
-    Its HEAD follows the repo's HEAD; every ref is mirrored, so a ref names what it names there."""
+    Its HEAD follows the repo's HEAD; every ref is mirrored, so a ref names what it names there.
+
+    The clone borrows the repo's objects (`objects/info/alternates`, as `git clone --shared`
+    does): objects are data, read by our git; nothing is copied, so a clone costs no more than
+    its refs. A clone that can no longer be fetched (the repo was made anew, its objects gone)
+    is made again, once."""
+    try:
+        return _local_clone(view, cache)
+    except RepoError:
+        shutil.rmtree(_local_clone_path(view, cache), ignore_errors=True)
+        return _local_clone(view, cache)
+
+
+def _local_clone_path(view: RepoView, cache: Path) -> Path:
     source = view.root
     name = (
         "local-"
@@ -398,7 +411,11 @@ def local_clone(view: RepoView, cache: Path) -> Path:
         + "-"
         + re.sub(r"[^A-Za-z0-9._-]", "_", source.name)[-40:]
     )
-    target = cache / "repos" / name
+    return cache / "repos" / name
+
+
+def _local_clone(view: RepoView, cache: Path) -> Path:
+    source, target = view.root, _local_clone_path(view, cache)
     if not (target / "HEAD").is_file():
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)
@@ -410,6 +427,7 @@ def local_clone(view: RepoView, cache: Path) -> Path:
         git(["init", "--quiet", "--bare", f"--object-format={objects.strip() or 'sha1'}", "--",
              str(target)])  # fmt: skip
         git(["symbolic-ref", "HEAD", _OURS], target)
+    _borrow_objects(source, target)
     refspecs = ["+refs/*:refs/*", "^refs/pipeline-docs/*"]
     try:
         if _born(source):
@@ -420,6 +438,28 @@ def local_clone(view: RepoView, cache: Path) -> Path:
         git(["fetch", "--quiet", "--force", "--prune", "--update-shallow", "--no-write-fetch-head",
              "--", str(source), *refspecs], target)  # fmt: skip
     return target
+
+
+def _borrow_objects(source: Path, target: Path) -> None:
+    """Point the clone at the repo's object folder, as it is now. A shallow repo is copied
+    instead (the fetch brings its shallow boundary only with objects), as is one whose folder
+    git cannot name or a line cannot hold."""
+    alternates = target / "objects" / "info" / "alternates"
+    try:
+        objects, shallow = git(
+            ["rev-parse", "--path-format=absolute", "--git-path", "objects",
+             "--is-shallow-repository"], source, extra=_only(source),
+        ).splitlines()  # fmt: skip
+    except (RepoError, ValueError):
+        objects, shallow = "", ""
+    if shallow.strip() != "false":
+        objects = ""
+    if objects and "\n" not in objects and "\r" not in objects and Path(objects).is_dir():
+        alternates.parent.mkdir(parents=True, exist_ok=True)
+        if not alternates.is_file() or alternates.read_text(encoding="utf-8") != objects + "\n":
+            alternates.write_text(objects + "\n", encoding="utf-8")
+    elif alternates.is_file():
+        alternates.unlink()
 
 
 def open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
