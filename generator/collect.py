@@ -13,6 +13,7 @@ from .analysis.identity import history_as_cataloged
 from .analysis.owners import owner_findings
 from .analysis.risks import risk_findings
 from .analysis.versions import instant, version_limit
+from .cachekey import key_of
 from .config import Config
 from .findings import apply_policy
 from .model import Environment, Finding, Model, Severity
@@ -98,6 +99,14 @@ def collect(config: Config) -> Model:
         return _collect(config)
 
 
+def _read_salt(config: Config, validator: Validator) -> str:
+    """What a kept bundle read depends on besides the tarball and the code: the limits, and
+    the schemas its bundle.yml is checked against (any of them may be a `$ref` of another)."""
+    schemas = [(s.id, s.display, s.document.data) for s in validator.loaded.values()]
+    schemas.sort(key=lambda s: (s[0], s[1]))
+    return key_of(dataclasses.asdict(config.limits), schemas)
+
+
 def _collect(config: Config) -> Model:
     findings: list[Finding] = []
     try:
@@ -123,7 +132,8 @@ def _collect(config: Config) -> Model:
     owners, found = read_owners(config.owners, config.display(config.owners or ""))
     findings += found
     environments: list[Environment] = []
-    bundle_reads = BundleReads()  # a tarball promoted through the environments is read once
+    # a tarball promoted through the environments is read once, and kept for the next run
+    bundle_reads = BundleReads(config.cache / "reads", _read_salt(config, validator))
     for env in config.environments:
         environment, found = read_environment(config, env, owners, validator, bundle_reads)
         environments.append(environment)

@@ -4,6 +4,7 @@ renders the pages once, and the big HTML blocks pass through Markdown unread."""
 from __future__ import annotations
 
 import importlib
+import shutil
 from pathlib import Path
 
 import markdown
@@ -39,14 +40,7 @@ def _promoted(tmp_path: Path, environments: list[str], tar: bytes) -> Path:
 def test_a_tarball_listed_by_three_environments_is_read_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    read = envrepos.read_bundle
-    calls: list[str] = []
-
-    def counted(data: bytes, url: str, *args: object, **kwargs: object) -> object:
-        calls.append(url)
-        return read(data, url, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(envrepos, "read_bundle", counted)
+    calls = _counted_reads(monkeypatch)
     source = REPO / "examples" / "bundles" / "cart" / "2.0.0"
     config = _promoted(tmp_path, ["dev", "staging", "prod"], pack_bundle(source))
     model = collect(load_config(config))
@@ -179,3 +173,71 @@ def test_the_built_pages_hold_what_was_kept_aside_and_search_indexes_none_of_it(
     assert 'class="pd-picture pd-picture-timeline"' in service
     index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
     assert "pd-history" not in index and "<svg" not in index
+
+
+def _counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    read = envrepos.read_bundle
+    calls: list[str] = []
+
+    def counted(data: bytes, url: str, *args: object, **kwargs: object) -> object:
+        calls.append(url)
+        return read(data, url, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(envrepos, "read_bundle", counted)
+    return calls
+
+
+def test_a_second_run_reads_no_tarball_and_knows_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(copy_sample(tmp_path / "project"))
+    calls = _counted_reads(monkeypatch)
+    cold = collect(config)
+    assert calls  # the sample's bundles, read from their tarballs
+    calls.clear()
+    warm = collect(config)
+    assert calls == []
+    assert warm.environments == cold.environments
+    assert warm.findings == cold.findings
+
+
+def test_a_kept_read_is_not_used_for_another_tarball_nor_when_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = REPO / "examples" / "bundles" / "cart" / "2.0.0"
+    config_file = _promoted(tmp_path, ["prod"], pack_bundle(source))
+    calls = _counted_reads(monkeypatch)
+    collect(load_config(config_file))
+    # re-uploaded under the same URL: another sha256, read again
+    other = tmp_path / "other"
+    shutil.copytree(source, other)
+    (other / "bundle.yml").write_text(
+        (other / "bundle.yml").read_text().replace("2.0.0", "2.0.1"), encoding="utf-8"
+    )
+    tar = tmp_path / "mirror" / "cart" / "2.0.0" / "cart-2.0.0.tar.gz"
+    tar.write_bytes(pack_bundle(other))
+    [deployment] = collect(load_config(config_file)).environments[0].deployments
+    assert deployment.version == "2.0.1"
+    assert calls == [URL, URL]
+    for kept in (tmp_path / ".cache" / "reads").glob("*.json"):
+        kept.write_text('{"url": "broken', encoding="utf-8")
+    [deployment] = collect(load_config(config_file)).environments[0].deployments
+    assert deployment.version == "2.0.1"
+    assert calls == [URL, URL, URL]
+
+
+def test_a_changed_schema_makes_the_kept_reads_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file = copy_sample(tmp_path / "project")
+    calls = _counted_reads(monkeypatch)
+    collect(load_config(config_file))
+    first = len(calls)
+    schema = next((tmp_path / "project" / "schemas").glob("*.json"))
+    schema.write_text(schema.read_text().replace('"description"', '"description"', 1) + "\n")
+    collect(load_config(config_file))
+    assert len(calls) == first  # the same content: kept reads used
+    data = schema.read_text()
+    schema.write_text(data.replace("{", '{"$comment": "changed",', 1), encoding="utf-8")
+    collect(load_config(config_file))
+    assert len(calls) == 2 * first

@@ -4,12 +4,16 @@ workloads). Fetching is `download.py`; the tar reader is `tarball.py`."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote
 
+from ..cachekey import key_of
 from ..limits import Limits
-from ..model import Finding, Severity
+from ..model import Container, Finding, Severity
 from ..yamlload import Document, load_documents
 from .containers import Autoscaler, autoscaled, autoscaler_from
 from .tarball import read_members
@@ -179,15 +183,80 @@ class BundleRead:
 
 
 class BundleReads:
-    """Bundles read in one run, by the tarball's sha256 and its URL (which its findings name):
-    the same tarball listed in several environments (a promotion) is un-tarred and parsed
-    once. Its bundle and workloads are shared, never changed by a reader."""
+    """Bundles read, by the tarball's sha256 and its URL (which its findings name): the same
+    tarball listed in several environments (a promotion) is un-tarred and parsed once a run,
+    its bundle and workloads shared, never changed by a reader.
 
-    def __init__(self) -> None:
+    With a `folder`, what a read yielded is also kept there as JSON, under a key that holds the
+    tarball's sha256, its URL, `salt` (what else the read depends on: the limits, the schemas
+    bundle.yml is checked against) and the generator's code (`cachekey`): a later run reads it
+    instead of the tarball. Never by URL alone: a tarball re-uploaded under the same URL has
+    another sha256. An entry that cannot be read back is read from the tarball again."""
+
+    def __init__(self, folder: Path | None = None, salt: str = "") -> None:
         self._read: dict[tuple[str, str], BundleRead] = {}
+        self.folder = folder
+        self.salt = salt
+
+    def _file(self, digest: str, url: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / f"{key_of('bundle read', digest, url, self.salt)[:40]}.json"
 
     def get(self, digest: str, url: str) -> BundleRead | None:
-        return self._read.get((digest, url))
+        known = self._read.get((digest, url))
+        file = self._file(digest, url)
+        if known is None and file is not None:
+            known = _load(file)
+            if known is not None:
+                self._read[(digest, url)] = known
+        return known
 
     def put(self, digest: str, url: str, read: BundleRead) -> None:
         self._read[(digest, url)] = read
+        file = self._file(digest, url)
+        if file is None:
+            return
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            partial = file.with_suffix(".partial")
+            partial.write_text(json.dumps(_dumped(read), sort_keys=True), encoding="utf-8")
+            os.replace(partial, file)
+        except OSError:  # a cache that cannot be written: the next run reads the tarball
+            pass
+
+
+MOST_CACHED_READ = 64 * 1024 * 1024  # bytes of one kept read that a run reads back
+
+
+def _dumped(read: BundleRead) -> dict[str, Any]:
+    bundle = read.bundle
+    return {
+        "url": bundle.url, "facts": bundle.facts, "readable": bundle.readable,
+        "workloads": [asdict(w) for w in bundle.workloads],
+        "findings": [asdict(f) | {"severity": f.severity.value} for f in read.findings],
+        "file": read.file, "line": read.line,
+    }  # fmt: skip
+
+
+def _load(file: Path) -> BundleRead | None:
+    """A kept read, or None when there is none or it is not one this code wrote."""
+    try:
+        if file.stat().st_size > MOST_CACHED_READ:
+            return None
+        data = json.loads(file.read_bytes())
+        workloads = [
+            Workload(**{
+                **w, "images": tuple(w["images"]),
+                "containers": tuple(Container(**c) for c in w["containers"]),
+                "set_at": tuple(w["set_at"]) if w["set_at"] is not None else None,
+            })
+            for w in data["workloads"]
+        ]  # fmt: skip
+        findings = tuple(
+            Finding(**{**f, "severity": Severity(f["severity"])}) for f in data["findings"]
+        )
+        bundle = Bundle(data["url"], dict(data["facts"]), workloads, bool(data["readable"]))
+        return BundleRead(bundle, findings, str(data["file"]), data["line"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
