@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import hashlib
 from pathlib import Path
 
 from .analysis.bounds import cut_findings
@@ -16,6 +17,7 @@ from .analysis.versions import instant, version_limit
 from .cachekey import key_of
 from .config import Config
 from .findings import apply_policy
+from .kept import Kept, dump_finding, load_finding
 from .model import Environment, Finding, Model, Severity
 from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
@@ -29,9 +31,12 @@ from .validation import Validator, make_validator
 from .yamlload import load_data_file
 
 
-def _validate_files(config: Config, validator: Validator) -> list[Finding]:
-    """Files mapped by `validate:` to a schema id, checked against that schema."""
+def _validate_files(config: Config, validator: Validator, salt: str = "") -> list[Finding]:
+    """Files mapped by `validate:` to a schema id, checked against that schema. What a file's
+    check found is kept by its content (`kept`, with `salt`): an unchanged file is not parsed
+    nor checked again."""
     findings: list[Finding] = []
+    kept = Kept(config.cache / "checks", salt)
     for pattern, schema_id in config.validate:
         if not validator.known(schema_id):
             findings.append(Finding(
@@ -43,11 +48,33 @@ def _validate_files(config: Config, validator: Validator) -> list[Finding]:
             continue
         for name in sorted(glob.glob(str(config.root / pattern), recursive=True)):
             shown = config.display(name)
-            document, found = load_data_file(Path(name), shown)
-            findings.extend(found)
-            if document is not None:
-                findings.extend(validator.check(document, schema_id))
+            findings.extend(_checked_file(Path(name), shown, schema_id, config, validator, kept))
     return findings
+
+
+def _checked_file(path: Path, shown: str, schema_id: str, config: Config, validator: Validator,
+                  kept: Kept) -> list[Finding]:  # fmt: skip
+    """One `validate:` file's findings: kept ones when its bytes are those checked before."""
+    try:
+        size = path.stat().st_size
+        digest = (
+            hashlib.sha256(path.read_bytes()).hexdigest()
+            if size <= config.limits.file_bytes
+            else None
+        )
+    except OSError:
+        digest = None  # load_data_file says why
+    if digest is not None:
+        try:
+            return [load_finding(f) for f in kept.get("validate", shown, schema_id, digest)]
+        except (KeyError, TypeError, ValueError):
+            pass  # none kept, or not as this code keeps it
+    document, found = load_data_file(path, shown)
+    if document is not None:
+        found = [*found, *validator.check(document, schema_id)]
+    if digest is not None:
+        kept.put([dump_finding(f) for f in found], "validate", shown, schema_id, digest)
+    return found
 
 
 def _missing_folders(config: Config) -> list[Finding]:
@@ -100,8 +127,8 @@ def collect(config: Config) -> Model:
 
 
 def _read_salt(config: Config, validator: Validator) -> str:
-    """What a kept bundle read depends on besides the tarball and the code: the limits, and
-    the schemas its bundle.yml is checked against (any of them may be a `$ref` of another)."""
+    """What a kept bundle read or file check depends on besides its input and the code: the
+    limits, and the schemas it is checked against (any of them may `$ref` another)."""
     schemas = [(s.id, s.display, s.document.data) for s in validator.loaded.values()]
     schemas.sort(key=lambda s: (s[0], s[1]))
     return key_of(dataclasses.asdict(config.limits), schemas)
@@ -133,14 +160,15 @@ def _collect(config: Config) -> Model:
     findings += found
     environments: list[Environment] = []
     # a tarball promoted through the environments is read once, and kept for the next run
-    bundle_reads = BundleReads(config.cache / "reads", _read_salt(config, validator))
+    salt = _read_salt(config, validator)
+    bundle_reads = BundleReads(config.cache / "reads", salt)
     for env in config.environments:
         environment, found = read_environment(config, env, owners, validator, bundle_reads)
         environments.append(environment)
         findings += found
     announcements, found = read_announcements(config.announcements, config.display)
     findings += found
-    findings += _validate_files(config, validator)
+    findings += _validate_files(config, validator, salt)
     releases, found = read_releases(config, config.display)
     findings += found
     model = Model(

@@ -17,6 +17,7 @@ from generator.config import load_config
 from generator.render import htmlblocks, pages
 from generator.render.jinja import html_text, text
 from generator.sources import envrepos
+from generator.validation import Validator
 
 URL = NEXUS + "cart/2.0.0/cart-2.0.0.tar.gz"
 
@@ -241,3 +242,29 @@ def test_a_changed_schema_makes_the_kept_reads_stale(
     schema.write_text(data.replace("{", '{"$comment": "changed",', 1), encoding="utf-8")
     collect(load_config(config_file))
     assert len(calls) == 2 * first
+
+
+def test_an_unchanged_validate_file_is_not_checked_again_and_a_changed_one_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(copy_sample(tmp_path / "project"))
+    checked: list[str] = []
+    check = Validator.check
+
+    def counted(self: Validator, document: object, schema_id: str, what: str = "") -> object:
+        checked.append(getattr(document, "file", ""))
+        return check(self, document, schema_id, what)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Validator, "check", counted)
+    cold = collect(config)
+    services = [f for f in checked if "/.pipeline.yml" in f]
+    assert services  # the sample's service configs, checked
+    checked.clear()
+    assert collect(config).findings == cold.findings
+    assert [f for f in checked if "/.pipeline.yml" in f] == []
+    target = next((tmp_path / "project" / "examples" / "services").glob("*/.pipeline.yml"))
+    target.write_text(target.read_text() + "no_such_option_here: 1\n", encoding="utf-8")
+    warm = collect(config)
+    assert [f for f in checked if "/.pipeline.yml" in f] == [config.display(target)]
+    new = set(warm.findings) - set(cold.findings)
+    assert any("no_such_option_here" in f.message for f in new)

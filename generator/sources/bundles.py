@@ -4,14 +4,12 @@ workloads). Fetching is `download.py`; the tar reader is `tarball.py`."""
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from ..cachekey import key_of
+from ..kept import Kept, dump_finding, load_finding
 from ..limits import Limits
 from ..model import Container, Finding, Severity
 from ..yamlload import Document, load_documents
@@ -195,38 +193,19 @@ class BundleReads:
 
     def __init__(self, folder: Path | None = None, salt: str = "") -> None:
         self._read: dict[tuple[str, str], BundleRead] = {}
-        self.folder = folder
-        self.salt = salt
-
-    def _file(self, digest: str, url: str) -> Path | None:
-        if self.folder is None:
-            return None
-        return self.folder / f"{key_of('bundle read', digest, url, self.salt)[:40]}.json"
+        self.kept = Kept(folder, salt)
 
     def get(self, digest: str, url: str) -> BundleRead | None:
         known = self._read.get((digest, url))
-        file = self._file(digest, url)
-        if known is None and file is not None:
-            known = _load(file)
+        if known is None:
+            known = _load(self.kept.get("bundle read", digest, url))
             if known is not None:
                 self._read[(digest, url)] = known
         return known
 
     def put(self, digest: str, url: str, read: BundleRead) -> None:
         self._read[(digest, url)] = read
-        file = self._file(digest, url)
-        if file is None:
-            return
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            partial = file.with_suffix(".partial")
-            partial.write_text(json.dumps(_dumped(read), sort_keys=True), encoding="utf-8")
-            os.replace(partial, file)
-        except OSError:  # a cache that cannot be written: the next run reads the tarball
-            pass
-
-
-MOST_CACHED_READ = 64 * 1024 * 1024  # bytes of one kept read that a run reads back
+        self.kept.put(_dumped(read), "bundle read", digest, url)
 
 
 def _dumped(read: BundleRead) -> dict[str, Any]:
@@ -234,17 +213,16 @@ def _dumped(read: BundleRead) -> dict[str, Any]:
     return {
         "url": bundle.url, "facts": bundle.facts, "readable": bundle.readable,
         "workloads": [asdict(w) for w in bundle.workloads],
-        "findings": [asdict(f) | {"severity": f.severity.value} for f in read.findings],
+        "findings": [dump_finding(f) for f in read.findings],
         "file": read.file, "line": read.line,
     }  # fmt: skip
 
 
-def _load(file: Path) -> BundleRead | None:
+def _load(data: Any) -> BundleRead | None:
     """A kept read, or None when there is none or it is not one this code wrote."""
+    if data is None:
+        return None
     try:
-        if file.stat().st_size > MOST_CACHED_READ:
-            return None
-        data = json.loads(file.read_bytes())
         workloads = [
             Workload(**{
                 **w, "images": tuple(w["images"]),
@@ -253,10 +231,8 @@ def _load(file: Path) -> BundleRead | None:
             })
             for w in data["workloads"]
         ]  # fmt: skip
-        findings = tuple(
-            Finding(**{**f, "severity": Severity(f["severity"])}) for f in data["findings"]
-        )
+        findings = tuple(load_finding(f) for f in data["findings"])
         bundle = Bundle(data["url"], dict(data["facts"]), workloads, bool(data["readable"]))
         return BundleRead(bundle, findings, str(data["file"]), data["line"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
