@@ -228,3 +228,23 @@ def test_the_catalog_filter_keeps_the_matching_rows(browser: Any, site: Site) ->
     assert visible.locator("td").first.text_content().strip() == site.service
     container.locator("input.pd-filter").fill("")
     expect(visible).to_have_count(total)
+
+
+def test_every_page_shows_the_build_stamp_from_build_json(
+    browser: Any, site: Site, built_sample_site: Any
+) -> None:
+    import json
+    from pathlib import Path
+
+    build = json.loads((Path(built_sample_site[1]) / "build.json").read_text(encoding="utf-8"))
+    page = new_page(browser)
+    for kind, url in site.pages().items():
+        visit(page, url)
+        stamp = page.locator(".pd-built")
+        stamp.wait_for(state="visible")
+        shown = stamp.inner_text()
+        assert shown.startswith("Site built ") and " UTC from the env repos at " in shown, kind
+        if site.service == "payments-api":  # the sample: the very file built with it
+            assert build["built"][:16].replace("T", " ") in shown
+            for env in build["environments"]:
+                assert f"{env['name']} {env['commit'][:7]}" in shown

@@ -668,9 +668,6 @@ def test_every_text_field_of_the_model_has_a_hostile_case(hostile_root: Path) ->
 # continuation; mkdocs-gen-files 0.6 requires it) and Zensical (by Material's team, reads
 # mkdocs.yml) where installed. Each builds the same hostile inputs; every page gets the same checks.
 ENGINES = ["mkdocs"] + [e for e in ("properdocs", "zensical") if importlib.util.find_spec(e)]
-# what generator/render/overrides/main.html prints that only MkDocs defines (Zensical's
-# templates have no `build_date_utc`); the Zensical build gets a copy of the override without it
-MKDOCS_ONLY = "{{ build_date_utc.strftime('%Y-%m-%d %H:%M') }}"
 
 
 def _build_with_mkdocs(config: Path, work: Path) -> Path:
@@ -711,8 +708,6 @@ def _build_with_zensical(config: Path, work: Path) -> Path:
     data["plugins"] = [p for p in data["plugins"] if not (isinstance(p, dict) and "gen-files" in p)]
     overrides = Path(data["theme"]["custom_dir"])
     shutil.copytree(overrides, project / "overrides")
-    main = project / "overrides" / "main.html"
-    main.write_text(main.read_text("utf-8").replace(MKDOCS_ONLY, "(time)"), "utf-8")
     data.update(docs_dir="docs", site_dir="site")
     data["theme"]["custom_dir"] = "overrides"
     (project / "mkdocs.yml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")

@@ -4,6 +4,7 @@ renders the pages once, and the big HTML blocks pass through Markdown unread."""
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 from pathlib import Path
 
@@ -268,3 +269,26 @@ def test_an_unchanged_validate_file_is_not_checked_again_and_a_changed_one_is(
     assert [f for f in checked if "/.pipeline.yml" in f] == [config.display(target)]
     new = set(warm.findings) - set(cold.findings)
     assert any("no_such_option_here" in f.message for f in new)
+
+
+def test_two_builds_of_the_same_inputs_differ_only_in_build_json(tmp_path: Path) -> None:
+    config = copy_sample(tmp_path / "project")
+    sites = [tmp_path / "first", tmp_path / "second"]
+    for site in sites:
+        done = invoke("build", "--config", str(config), "--site-dir", str(site))
+        assert done.exit_code == 0, done.output
+    files = [sorted(p.relative_to(s) for s in [site] for p in s.rglob("*") if p.is_file())
+             for site in sites]  # fmt: skip
+    assert files[0] == files[1]
+    # sitemap.xml holds the day of the build, which two builds a second apart may not share
+    stamped = {Path("build.json"), Path("sitemap.xml"), Path("sitemap.xml.gz")}
+    differ = [
+        name
+        for name in files[0]
+        if name not in stamped and (sites[0] / name).read_bytes() != (sites[1] / name).read_bytes()
+    ]
+    assert differ == []
+    built = json.loads((sites[0] / "build.json").read_text(encoding="utf-8"))["built"]
+    when = built[:16].replace("T", " ")  # as the stamp shows it
+    pages = [p for p in sites[0].rglob("*.html")]
+    assert pages and not [p for p in pages if when in p.read_text(encoding="utf-8")]

@@ -7,6 +7,7 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -198,14 +199,32 @@ def _health(site: _Site) -> None:
                  area=area, findings=findings, severities=severities)  # fmt: skip
 
 
-def render_pages(model: Model, directory_urls: bool = True) -> dict[str, str]:
-    """Every page of the site by path, plus `catalog.json`. Links written in raw HTML are the
-    URLs of the built site: `directory_urls` is MkDocs' `use_directory_urls` (its default)."""
+def render_pages(
+    model: Model, directory_urls: bool = True, built_at: datetime | None = None
+) -> dict[str, str]:
+    """Every page of the site by path, plus `catalog.json` and `build.json` (made at
+    `built_at`, default now). Links written in raw HTML are the URLs of the built site:
+    `directory_urls` is MkDocs' `use_directory_urls` (its default)."""
+    when = built_at or datetime.now(UTC)
     with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
-        return _render_pages(model, directory_urls)
+        return _render_pages(model, directory_urls, when)
 
 
-def _render_pages(model: Model, directory_urls: bool) -> dict[str, str]:
+def build_document(catalog: dict[str, Any], built_at: datetime) -> str:
+    """`build.json`: when the site was built and each env repo's commit then. It is the only
+    generated file that changes from one build of the same inputs to the next: the theme's
+    partial shows it by a script, so no page's HTML holds the time."""
+    document = {
+        "built": built_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "environments": [
+            {key: env[key] for key in ("name", "repo", "commit", "commit_date", "status")}
+            for env in catalog["environments"]
+        ],
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def _render_pages(model: Model, directory_urls: bool, built_at: datetime) -> dict[str, str]:
     site = _Site(model, directory_urls)
     # the home page's H1 is the config's title, which is also the site name every page shows
     found = pitfalls.risks(model, site.catalog)
@@ -307,6 +326,7 @@ def _render_pages(model: Model, directory_urls: bool) -> dict[str, str]:
     site.pages[paths.CATALOG_JSON] = (
         json.dumps(site.catalog, sort_keys=True, separators=(",", ":")) + "\n"
     )
+    site.pages[paths.BUILD_JSON] = build_document(site.catalog, built_at)
     assets = resources.files("generator.render").joinpath("assets")
     site.pages[paths.CATALOG_SCRIPT] = assets.joinpath("catalog.js").read_text("utf-8")
     site.pages[paths.SITE_CSS] = assets.joinpath("site.css").read_text("utf-8")

@@ -17,6 +17,7 @@ CHANGELOG = "changelog/index.md"
 HEALTH = "health.md"
 RULES = "reference/rules.md"
 CATALOG_JSON = "catalog.json"
+BUILD_JSON = "build.json"  # when the site was built, from which commits: the one file that says
 FEED = "feed.xml"
 CATALOG_SCRIPT = "assets/pipeline-docs/catalog.js"  # sorts and filters tables; in extra_javascript
 SITE_CSS = "assets/pipeline-docs/site.css"  # the matrix, badges, cut values; in extra_css

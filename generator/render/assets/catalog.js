@@ -109,8 +109,34 @@
     });
   }
 
+  // The build stamp under each page, from build.json: when the site was built, and the commit
+  // of each env repo it read. Text only (textContent): names come from the inputs.
+  var build = null;
+
+  function stamp() {
+    var line = document.querySelector(".pd-built[data-pd-build]");
+    if (!line) { return; }
+    function show(data) {
+      if (!data || typeof data.built !== "string") { return; }
+      var repos = (Array.isArray(data.environments) ? data.environments : []).map(function (env) {
+        var at = typeof env.commit === "string" ? " " + env.commit.slice(0, 7) : " (" + (env.status || "no commit") + ")";
+        return String(env.name) + at;
+      });
+      line.querySelector("small").textContent = "Site built " + data.built.slice(0, 16).replace("T", " ") +
+        " UTC" + (repos.length ? " from the env repos at " + repos.join(", ") : "") + ".";
+      line.hidden = false;
+    }
+    if (build) { show(build); return; }
+    if (!window.fetch) { return; }
+    fetch(line.getAttribute("data-pd-build"), { cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { build = data; show(data); })
+      .catch(function () { /* opened from disk, or no build.json: no stamp */ });
+  }
+
   function run() {
     each(document.querySelectorAll(".pd-table"), enhance);
+    stamp();
   }
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
