@@ -12,7 +12,11 @@ children, git included).
 - `generate`: `pipeline-docs generate --out DIR`, cold: the project's `.cache` (history walks,
   bare clones, bundles) removed first;
 - `check`: `pipeline-docs check --format json`, right after `generate` (its cache warm);
-- `build`: `pipeline-docs build --fail-on never`, cold (cache and site removed);
+- `generate_warm`: `generate` again, nothing changed; `generate_commit`: after one merge into
+  one env repo (`one_commit`: a service promoted into the last environment, or in the overlay
+  layout an image tag bumped in its overlay), taken back right after;
+- `build`: `pipeline-docs build --fail-on never`, cold (cache and site removed); `build_warm`
+  and `build_commit`: again, nothing changed, then after one merge, as for `generate`;
 - stages: one more cold build, in a child that runs what `build` runs (`cli._checked`, then
   `site.build_site`, not strict), with timers wrapped around:
   - *sources*: the readers `collect` runs (schemas, templates, owners, env repos with their
@@ -57,6 +61,7 @@ import math
 import os
 import platform
 import pstats
+import re
 import shutil
 import subprocess
 import sys
@@ -74,7 +79,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from org import LAYOUTS, Org, Sizes, make_org  # noqa: E402
+from org import LAYOUTS, Org, Sizes, _git, make_org  # noqa: E402
 
 # frames of the command line itself, above the work: left out of the profile's top entries
 WRAPPERS = (
@@ -86,7 +91,10 @@ WRAPPERS = (
     "generator/cli.py",
 )
 STAGES = ("sources", "analysis", "render", "links", "markdown", "theme", "search", "mkdocs_other")
-COMMANDS = ("generate", "check", "build", "read_baseline", "mkdocs_baseline")
+COMMANDS = (
+    "generate", "generate_warm", "generate_commit", "check", "build", "build_warm",
+    "build_commit", "read_baseline", "mkdocs_baseline",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -262,6 +270,63 @@ def trivial_site(pages: Path, folder: Path) -> tuple[Path, int]:
     return file, count
 
 
+# ---- one merge -----------------------------------------------------------------------------
+
+_TAG = re.compile(r"^(\s*newTag:\s*)(\S+)\s*$", re.MULTILINE)
+
+
+def one_commit(org: dict[str, Any]) -> tuple[Path, str]:
+    """One merge into one env repo, as a deploy is: in the environment.yml layout, one service
+    promoted into the last environment (its URL and sha256 as the one before it has them); in
+    the overlay layout, one image tag bumped in the last environment's overlay. Its repo and
+    what it did; `undo_commit` takes it back."""
+    if org["layout"] == "environment":
+        repos = [Path(r) for r in org["env_repos"]]
+        target = repos[-1]
+        file = target / "environment.yml"
+        ours = _bundle_entries(file)
+        did = ""
+        for source in reversed(repos[:-1]):  # the nearest environment that runs another version
+            theirs = _bundle_entries(source / "environment.yml")
+            service = next((s for s, e in ours.items() if theirs.get(s, e) != e), None)
+            if service is not None:
+                file.write_text(file.read_text().replace(ours[service], theirs[service], 1))
+                did = f"promote {service} from {source.name} into {target.name}"
+                break
+        if not did:  # every environment in sync (a tiny org): a commit all the same
+            file.write_text(file.read_text() + "# benchmark\n")
+            did = f"a comment in {target.name}'s environment.yml"
+    else:
+        target = Path(org["env_repos"][0])
+        last = org["environments"][-1]
+        file = next(
+            Path(f) for f in sorted(org["env_files"])
+            if f"/{last}/" in f and _TAG.search(Path(f).read_text())
+        )  # fmt: skip
+        text = file.read_text()
+        found = _TAG.search(text)
+        assert found is not None
+        file.write_text(text[: found.start(2)] + found[2] + "-bench" + text[found.end(2) :])
+        did = f"bump a tag in {file.relative_to(target)}"
+    _git(target, "commit", "--quiet", "--all", "--message", f"Benchmark: {did}")
+    return target, did
+
+
+def undo_commit(repo: Path) -> None:
+    _git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+
+
+def _bundle_entries(file: Path) -> dict[str, str]:
+    """Each bundle entry of an environment.yml (its url and sha256 lines), by service."""
+    lines, entries = file.read_text().splitlines(keepends=True), {}
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith("- url: "):
+            url = line.split("- url: ", 1)[1].strip()
+            service = url.rstrip("/").split("/")[-3]
+            entries[service] = "".join(lines[index : index + 2])
+    return entries
+
+
 # ---- one size ------------------------------------------------------------------------------
 
 
@@ -341,10 +406,22 @@ def measure(root: Path, sizes: Sizes, layout: str) -> dict[str, Any]:
         ],
         ok=(0, 1),
     )
+    generating = [*cli, "generate", "--config", config, "--out", str(out)]
+    runs["generate_warm"] = run("generate_warm", generating)
+    repo, did = one_commit(org)
+    try:
+        runs["generate_commit"] = run("generate_commit", generating)
+    finally:
+        undo_commit(repo)
     _cold(root, site)
-    runs["build"] = run(
-        "build", [*cli, "build", "--config", config, "--fail-on", "never", "--site-dir", str(site)]
-    )
+    building = [*cli, "build", "--config", config, "--fail-on", "never", "--site-dir", str(site)]
+    runs["build"] = run("build", building)
+    runs["build_warm"] = run("build_warm", building)
+    repo, did = one_commit(org)
+    try:
+        runs["build_commit"] = run("build_commit", building)
+    finally:
+        undo_commit(repo)
     _cold(root, staged)
     stage_file = logs / "stages.json"
     stages_run = run(
@@ -371,6 +448,7 @@ def measure(root: Path, sizes: Sizes, layout: str) -> dict[str, Any]:
         "bundles": len(org["bundles"]),
         "env_files": len(org["env_files"]),
         "made_seconds": org["made_seconds"],
+        "one_commit": did,
         "pages": sum(1 for p in out.rglob("*.md")),
         "trivial_pages": trivial_pages,
         "service_pages": sum(1 for p in services.iterdir() if (p / "index.html").is_file()),
@@ -436,13 +514,15 @@ def _short(file: str) -> str:
 
 def _rows(result: dict[str, Any]) -> list[tuple[str, float, str]]:
     """(label, value, unit) of every figure of one size."""
-    runs, stages = result["runs"], result["stages"]
+    missing = float("nan")  # a figure an older run did not take
+    none = {"seconds": missing, "cpu_seconds": missing, "max_rss_mb": missing}
+    runs = {name: result["runs"].get(name, none) for name in COMMANDS}
+    stages = result["stages"]
     rows = [(name, runs[name]["seconds"], "s") for name in COMMANDS]
     rows += [
         ("generate / (a)", result["ratios"]["generate_to_read"], "x"),
         ("build / (f)", result["ratios"]["build_to_mkdocs"], "x"),
     ]
-    missing = float("nan")  # a figure an older run did not take
     rows += [(f"stage: {name}", stages.get(name, missing), "s") for name in STAGES]
     cpu = {name: runs[name].get("cpu_seconds", missing) for name in COMMANDS}
     rows += [(f"cpu s: {name}", cpu[name], "s") for name in COMMANDS]

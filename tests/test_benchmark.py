@@ -95,3 +95,22 @@ def test_growth_per_doubling() -> None:
     assert per_doubling(1.0, 2.0, 500, 1000) == pytest.approx(2.0)
     assert per_doubling(1.0, 4.0, 500, 2000) == pytest.approx(2.0)  # linear over two doublings
     assert per_doubling(1.0, 16.0, 500, 2000) == pytest.approx(4.0)  # quadratic
+
+
+def test_the_one_merge_is_measured_then_taken_back(figures: dict[str, Any]) -> None:
+    for result in figures["results"]:
+        assert result["one_commit"]  # what it did, e.g. "promote cart from qa into production"
+        for name in ("generate_commit", "build_commit"):
+            assert result["runs"][name]["exit_code"] == 0
+        root = figures["work"] / f"{result['layout']}-{SERVICES}"
+        repos = json.loads((root / "org.json").read_text())["env_repos"]
+        counts = [
+            int(subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=repo, check=True,
+                               capture_output=True, text=True).stdout)
+            for repo in repos
+        ]  # fmt: skip
+        assert sum(counts) == result["commits"]  # the org as it was made
+        for repo in repos:
+            status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, check=True,
+                                    capture_output=True, text=True).stdout  # fmt: skip
+            assert status == ""
