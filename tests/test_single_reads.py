@@ -292,3 +292,29 @@ def test_two_builds_of_the_same_inputs_differ_only_in_build_json(tmp_path: Path)
     when = built[:16].replace("T", " ")  # as the stamp shows it
     pages = [p for p in sites[0].rglob("*.html")]
     assert pages and not [p for p in pages if when in p.read_text(encoding="utf-8")]
+
+
+def test_an_unchanged_environment_yml_is_not_checked_against_its_schema_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file = _promoted(
+        tmp_path, ["dev", "prod"], pack_bundle(REPO / "examples" / "bundles" / "cart" / "2.0.0")
+    )
+    checked: list[str] = []
+    check = Validator.check
+
+    def counted(self: Validator, document: object, schema_id: str, what: str = "") -> object:
+        checked.append(schema_id)
+        return check(self, document, schema_id, what)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Validator, "check", counted)
+    cold = collect(load_config(config_file))
+    assert checked.count("environment") == 2
+    checked.clear()
+    assert collect(load_config(config_file)).findings == cold.findings
+    assert checked.count("environment") == 0
+    env = tmp_path / "envs" / "prod" / "environment.yml"
+    env.write_text(env.read_text() + "unknown_key_here: 1\n", encoding="utf-8")
+    warm = collect(load_config(config_file))
+    assert checked.count("environment") == 1
+    assert any("unknown_key_here" in f.message for f in set(warm.findings) - set(cold.findings))

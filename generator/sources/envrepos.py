@@ -8,6 +8,7 @@ with a finding.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -672,7 +673,10 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
     ctx.findings.extend(found)
     if document is None:
         return []
-    ctx.findings.extend(ctx.validator.check(document, "environment", ENVIRONMENT_FILE))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    ctx.findings.extend(ctx.validator.check_kept(
+        ctx.bundle_reads.kept, digest, document, "environment", ENVIRONMENT_FILE
+    ))  # fmt: skip
     entries = _bundle_entries(document)
     most = ctx.config.limits.bundles
     if len(entries) > most:
