@@ -36,7 +36,7 @@ def _validate_files(config: Config, validator: Validator, salt: str = "") -> lis
     check found is kept by its content (`kept`, with `salt`): an unchanged file is not parsed
     nor checked again."""
     findings: list[Finding] = []
-    kept = Kept(config.cache / "checks", salt)
+    kept = Kept(config.cache, "checks", salt)
     for pattern, schema_id in config.validate:
         if not validator.known(schema_id):
             findings.append(Finding(
@@ -49,6 +49,7 @@ def _validate_files(config: Config, validator: Validator, salt: str = "") -> lis
         for name in sorted(glob.glob(str(config.root / pattern), recursive=True)):
             shown = config.display(name)
             findings.extend(_checked_file(Path(name), shown, schema_id, config, validator, kept))
+    kept.save()
     return findings
 
 
@@ -161,11 +162,12 @@ def _collect(config: Config) -> Model:
     environments: list[Environment] = []
     # a tarball promoted through the environments is read once, and kept for the next run
     salt = _read_salt(config, validator)
-    bundle_reads = BundleReads(config.cache / "reads", salt)
+    bundle_reads = BundleReads(config.cache, salt)
     for env in config.environments:
         environment, found = read_environment(config, env, owners, validator, bundle_reads)
         environments.append(environment)
         findings += found
+    bundle_reads.save()
     announcements, found = read_announcements(config.announcements, config.display)
     findings += found
     findings += _validate_files(config, validator, salt)

@@ -1,7 +1,11 @@
-"""Findings and reads kept in the cache as JSON between runs, under `cachekey` keys.
+"""Findings and reads kept in the cache between runs, as one JSON file per kind.
 
-Whatever is kept is trusted as the cache folder is; an entry too large, not JSON, or not of the
-shape this code writes reads back as None, and the caller reads its input again."""
+A `Kept` file holds a header (the `cachekey` key of its salt: the code, and what the caller
+says its entries depend on) and the entries by their parts. It is read once, on the first
+`get`, and written once, by `save`, only when an entry was added or one went unused: it then
+holds the entries this run used, so it never grows past what the inputs need now. Whatever is
+kept is trusted as the cache folder is; a file too large, not JSON, of another salt, or an entry
+not of the shape this code writes reads as nothing, and the caller reads its input again."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from typing import Any
 from .cachekey import key_of
 from .model import Finding, Severity
 
-MOST_KEPT_BYTES = 64 * 1024 * 1024  # one kept entry that a run reads back
+MOST_KEPT_BYTES = 256 * 1024 * 1024  # one kept file that a run reads back
 
 
 def dump_finding(finding: Finding) -> dict[str, Any]:
@@ -27,38 +31,62 @@ def load_finding(data: dict[str, Any]) -> Finding:
 
 
 class Kept:
-    """JSON entries in one folder of the cache, each under the key of its parts and `salt`."""
+    """The entries of one kind (`folder/name.json`), for one salt."""
 
-    def __init__(self, folder: Path | None, salt: str = "") -> None:
-        self.folder = folder
-        self.salt = salt
+    def __init__(self, folder: Path | None, name: str, salt: str = "") -> None:
+        self.file = folder / f"{name}.json" if folder is not None else None
+        self.salt = key_of(salt)
+        self._entries: dict[str, Any] | None = None
+        self._used: set[str] = set()
+        self._added = False
 
-    def file(self, *parts: Any) -> Path | None:
-        if self.folder is None:
-            return None
-        return self.folder / f"{key_of(self.salt, *parts)[:40]}.json"
+    def _all(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries = {}
+            try:
+                if self.file is not None and self.file.stat().st_size <= MOST_KEPT_BYTES:
+                    data = json.loads(self.file.read_bytes())
+                    if isinstance(data, dict) and data.get("salt") == self.salt:
+                        entries = data.get("entries")
+                        self._entries = entries if isinstance(entries, dict) else {}
+            except (OSError, ValueError):
+                pass
+        return self._entries
+
+    @staticmethod
+    def _key(parts: tuple[Any, ...]) -> str:
+        return json.dumps(parts, separators=(",", ":"), default=str)
 
     def get(self, *parts: Any) -> Any:
         """The entry kept for these parts, or None."""
-        file = self.file(*parts)
-        if file is None:
+        if self.file is None:
             return None
-        try:
-            if file.stat().st_size > MOST_KEPT_BYTES:
-                return None
-            return json.loads(file.read_bytes())
-        except (OSError, ValueError):
-            return None
+        key = self._key(parts)
+        found = self._all().get(key)
+        if found is not None:
+            self._used.add(key)
+        return found
 
     def put(self, data: Any, *parts: Any) -> None:
-        """Keep `data` for these parts; a cache that cannot be written keeps nothing."""
-        file = self.file(*parts)
-        if file is None:
+        if self.file is None:
             return
+        key = self._key(parts)
+        self._all()[key] = data
+        self._used.add(key)
+        self._added = True
+
+    def save(self) -> None:
+        """Write the entries this run used, if that changes the file; a cache that cannot be
+        written keeps nothing."""
+        if self.file is None or self._entries is None:
+            return
+        if not self._added and len(self._used) == len(self._entries):
+            return
+        used = {k: v for k, v in self._entries.items() if k in self._used}
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            partial = file.with_suffix(".partial")
-            partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-            os.replace(partial, file)
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.file.with_suffix(".partial")
+            partial.write_text(json.dumps({"salt": self.salt, "entries": used}), encoding="utf-8")
+            os.replace(partial, self.file)
         except OSError:
             pass

@@ -15,6 +15,7 @@ from conftest import NEXUS, REPO, copy_sample, invoke, make_config, tarball, wri
 from generator.bundlepack import pack_bundle
 from generator.collect import collect
 from generator.config import load_config
+from generator.kept import Kept
 from generator.render import htmlblocks, pages
 from generator.render.jinja import html_text, text
 from generator.sources import envrepos
@@ -221,8 +222,9 @@ def test_a_kept_read_is_not_used_for_another_tarball_nor_when_broken(
     [deployment] = collect(load_config(config_file)).environments[0].deployments
     assert deployment.version == "2.0.1"
     assert calls == [URL, URL]
-    for kept in (tmp_path / ".cache" / "reads").glob("*.json"):
-        kept.write_text('{"url": "broken', encoding="utf-8")
+    kept = tmp_path / ".cache" / "bundle-reads.json"
+    assert kept.is_file()
+    kept.write_text('{"salt": "broken', encoding="utf-8")
     [deployment] = collect(load_config(config_file)).environments[0].deployments
     assert deployment.version == "2.0.1"
     assert calls == [URL, URL, URL]
@@ -318,3 +320,25 @@ def test_an_unchanged_environment_yml_is_not_checked_against_its_schema_again(
     warm = collect(load_config(config_file))
     assert checked.count("environment") == 1
     assert any("unknown_key_here" in f.message for f in set(warm.findings) - set(cold.findings))
+
+
+def test_a_kept_file_holds_what_the_last_run_used_and_nothing_of_another_salt(
+    tmp_path: Path,
+) -> None:
+    first = Kept(tmp_path, "things", "salt 1")
+    first.put({"n": 1}, "a")
+    first.put({"n": 2}, "b")
+    first.save()
+    second = Kept(tmp_path, "things", "salt 1")
+    assert second.get("a") == {"n": 1}
+    second.save()  # "b" went unused: dropped
+    third = Kept(tmp_path, "things", "salt 1")
+    assert (third.get("a"), third.get("b")) == ({"n": 1}, None)
+    other = Kept(tmp_path, "things", "salt 2")  # other schemas, limits or code
+    assert other.get("a") is None
+    unsaved = (tmp_path / "things.json").stat().st_mtime_ns
+    fourth = Kept(tmp_path, "things", "salt 1")
+    assert fourth.get("a") == {"n": 1}
+    fourth.save()  # nothing added, nothing unused: not written again
+    assert (tmp_path / "things.json").stat().st_mtime_ns == unsaved
+    assert Kept(None, "things").get("a") is None

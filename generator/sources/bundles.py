@@ -4,7 +4,7 @@ workloads). Fetching is `download.py`; the tar reader is `tarball.py`."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -185,15 +185,15 @@ class BundleReads:
     tarball listed in several environments (a promotion) is un-tarred and parsed once a run,
     its bundle and workloads shared, never changed by a reader.
 
-    With a `folder`, what a read yielded is also kept there as JSON, under a key that holds the
-    tarball's sha256, its URL, `salt` (what else the read depends on: the limits, the schemas
-    bundle.yml is checked against) and the generator's code (`cachekey`): a later run reads it
-    instead of the tarball. Never by URL alone: a tarball re-uploaded under the same URL has
-    another sha256. An entry that cannot be read back is read from the tarball again."""
+    With a `folder`, what a read yielded is also kept there (`kept`, bundle-reads.json), by the
+    tarball's sha256 and URL, for `salt` (what else the read depends on: the limits, the schemas
+    bundle.yml is checked against) and the generator's code: a later run reads it instead of the
+    tarball. Never by URL alone: a tarball re-uploaded under the same URL has another sha256. An
+    entry that cannot be read back is read from the tarball again. `save` writes them."""
 
     def __init__(self, folder: Path | None = None, salt: str = "") -> None:
         self._read: dict[tuple[str, str], BundleRead] = {}
-        self.kept = Kept(folder, salt)
+        self.kept = Kept(folder, "bundle-reads", salt)
 
     def get(self, digest: str, url: str) -> BundleRead | None:
         known = self._read.get((digest, url))
@@ -207,12 +207,22 @@ class BundleReads:
         self._read[(digest, url)] = read
         self.kept.put(_dumped(read), "bundle read", digest, url)
 
+    def save(self) -> None:
+        self.kept.save()
+
+
+def _dumped_workload(workload: Workload) -> dict[str, Any]:
+    """A workload as JSON takes it (`asdict` deep-copies, and is most of the time it takes)."""
+    fields = dict(vars(workload))
+    fields["containers"] = [dict(vars(c)) for c in workload.containers]
+    return fields
+
 
 def _dumped(read: BundleRead) -> dict[str, Any]:
     bundle = read.bundle
     return {
         "url": bundle.url, "facts": bundle.facts, "readable": bundle.readable,
-        "workloads": [asdict(w) for w in bundle.workloads],
+        "workloads": [_dumped_workload(w) for w in bundle.workloads],
         "findings": [dump_finding(f) for f in read.findings],
         "file": read.file, "line": read.line,
     }  # fmt: skip
