@@ -406,22 +406,22 @@ def measure(root: Path, sizes: Sizes, layout: str) -> dict[str, Any]:
         ],
         ok=(0, 1),
     )
-    generating = [*cli, "generate", "--config", config, "--out", str(out)]
-    runs["generate_warm"] = run("generate_warm", generating)
-    repo, did = one_commit(org)
-    try:
-        runs["generate_commit"] = run("generate_commit", generating)
-    finally:
-        undo_commit(repo)
+
+    def warm_then_one_commit(name: str, command: Sequence[str]) -> str:
+        """`command` again with nothing changed, then after one merge, taken back after."""
+        runs[f"{name}_warm"] = run(f"{name}_warm", command)
+        repo, did = one_commit(org)
+        try:
+            runs[f"{name}_commit"] = run(f"{name}_commit", command)
+        finally:
+            undo_commit(repo)
+        return did
+
+    warm_then_one_commit("generate", [*cli, "generate", "--config", config, "--out", str(out)])
     _cold(root, site)
     building = [*cli, "build", "--config", config, "--fail-on", "never", "--site-dir", str(site)]
     runs["build"] = run("build", building)
-    runs["build_warm"] = run("build_warm", building)
-    repo, did = one_commit(org)
-    try:
-        runs["build_commit"] = run("build_commit", building)
-    finally:
-        undo_commit(repo)
+    did = warm_then_one_commit("build", building)
     _cold(root, staged)
     stage_file = logs / "stages.json"
     stages_run = run(

@@ -17,7 +17,7 @@ from .analysis.versions import instant, version_limit
 from .cachekey import key_of
 from .config import Config
 from .findings import apply_policy
-from .kept import Kept, dump_finding, load_finding
+from .kept import Kept
 from .model import Environment, Finding, Model, Severity
 from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
@@ -65,17 +65,14 @@ def _checked_file(path: Path, shown: str, schema_id: str, config: Config, valida
         )
     except OSError:
         digest = None  # load_data_file says why
-    if digest is not None:
-        try:
-            return [load_finding(f) for f in kept.get("validate", shown, schema_id, digest)]
-        except (KeyError, TypeError, ValueError):
-            pass  # none kept, or not as this code keeps it
-    document, found = load_data_file(path, shown)
-    if document is not None:
-        found = [*found, *validator.check(document, schema_id)]
-    if digest is not None:
-        kept.put([dump_finding(f) for f in found], "validate", shown, schema_id, digest)
-    return found
+
+    def find() -> list[Finding]:
+        document, found = load_data_file(path, shown)
+        return found if document is None else [*found, *validator.check(document, schema_id)]
+
+    if digest is None:
+        return find()
+    return kept.findings(find, "validate", shown, schema_id, digest)
 
 
 def _missing_folders(config: Config) -> list[Finding]:

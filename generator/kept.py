@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,16 @@ class Kept:
         found = self._all().get(key)
         if found is not None:
             self._used.add(key)
+        return found
+
+    def findings(self, find: Callable[[], list[Finding]], *parts: Any) -> list[Finding]:
+        """The findings kept for these parts, or `find()`'s, kept for next time."""
+        try:
+            return [load_finding(f) for f in self.get(*parts)]
+        except (KeyError, TypeError, ValueError):
+            pass  # none kept, or not as this code keeps them
+        found = find()
+        self.put([dump_finding(f) for f in found], *parts)
         return found
 
     def put(self, data: Any, *parts: Any) -> None:

@@ -264,9 +264,9 @@ class Built:
     site_dir: Path
 
 
-def _count_pages(mkdocs_config: Any) -> _PageCount:
-    """The page counter, added to the loaded config's plugins (last: it only counts), and the
-    plugin that keeps what search skips out of its way."""
+def _add_plugins(mkdocs_config: Any) -> _PageCount:
+    """Our two plugins added to the loaded config's: the page counter (last: it only counts),
+    which is returned, and the one that keeps what search skips out of its way."""
     from mkdocs.plugins import BasePlugin  # imported here: MkDocs only loads for a build
 
     class Plugin(_PageCount, BasePlugin):  # type: ignore[type-arg,no-untyped-call]
@@ -308,7 +308,7 @@ def build_site(
     logger.addHandler(warnings)
     try:
         mkdocs_config, _ = _load_mkdocs(config, strict, site_dir, check_paths, say=True)
-        counter = _count_pages(mkdocs_config)
+        counter = _add_plugins(mkdocs_config)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             build(mkdocs_config)

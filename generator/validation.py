@@ -13,7 +13,7 @@ from typing import Any
 import referencing
 
 from .ids import schema_id
-from .kept import Kept, dump_finding, load_finding
+from .kept import Kept
 from .limits import Limits
 from .model import Finding, Option, Schema, Severity
 from .sources.schemas import (
@@ -109,14 +109,10 @@ class Validator:
     ) -> list[Finding]:
         """`check`, or what it found before for a document of the same file whose text had this
         sha256 (`digest`), kept in `kept` (whose salt holds the schemas and limits)."""
-        parts = ("check", document.file, digest, schema_id, what)
-        try:
-            return [load_finding(f) for f in kept.get(*parts)]
-        except (KeyError, TypeError, ValueError):
-            pass  # none kept, or not as this code keeps it
-        found = self.check(document, schema_id, what)
-        kept.put([dump_finding(f) for f in found], *parts)
-        return found
+        return kept.findings(
+            lambda: self.check(document, schema_id, what),
+            "check", document.file, digest, schema_id, what,
+        )  # fmt: skip
 
     def check(self, document: Document, schema_id: str, what: str = "") -> list[Finding]:
         """Findings for one document: invalid values, unknown and deprecated options."""

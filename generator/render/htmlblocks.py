@@ -31,7 +31,6 @@ from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
 
 BEGIN = "<!-- pipeline-docs: html -->"
 END = "<!-- /pipeline-docs: html -->"
-NAME = "generator.render.htmlblocks"  # as mkdocs.yml names the extension
 # after fenced code (superfences and fenced_code, 25) is stashed, before html_block (20)
 PRIORITY = 22
 _SEARCH_SKIPS = " data-search-exclude"  # on a block's first line: search would not index it

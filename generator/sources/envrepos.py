@@ -541,7 +541,7 @@ def read_environment(
         return Environment(env.name, repo_label(config, env.repo), web=env.web or "", status=UNREADABLE,
                            upstreams=env.promotes_from, production=env.production), findings  # fmt: skip
     ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings,
-                   bundle_reads=bundle_reads if bundle_reads is not None else BundleReads())  # fmt: skip
+                   bundle_reads=bundle_reads or BundleReads())  # fmt: skip
     deployments: list[Deployment] = []
     folder = normalise(PurePosixPath(env.path or "")) or ""
     prefix = f"{folder}/" if folder else ""
