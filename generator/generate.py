@@ -14,8 +14,10 @@ def generate(
     config: Config, model: Model | None = None, directory_urls: bool = True
 ) -> dict[str, str]:
     """Every generated page, `catalog.json` included, by path relative to the docs folder; the
-    HTML tables' links made for MkDocs' `use_directory_urls` (its default, true)."""
-    return render_pages(model if model is not None else collect(config), directory_urls)
+    HTML tables' links made for MkDocs' `use_directory_urls` (its default, true). Pages whose
+    data did not change are taken from the cache (`render_pages`)."""
+    model = model if model is not None else collect(config)
+    return render_pages(model, directory_urls, kept=config.cache / "pages")
 
 
 def write_pages(pages: dict[str, str], out: Path) -> list[Path]:

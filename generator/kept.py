@@ -101,3 +101,49 @@ class Kept:
             os.replace(partial, self.file)
         except OSError:
             pass
+
+
+class Blobs:
+    """Texts kept in the cache as files named by their key (`folder/ab/abcdef...`), beside a
+    `Kept` file that names them: read when their key comes back, and those no run asked for
+    since the last `save` removed by it."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def _path(self, key: str) -> Path | None:
+        return self.folder / key[:2] / key if self.folder is not None else None
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes() if path is not None else None
+        except OSError:
+            return None
+        if data is not None:
+            self.used.add(key)
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        self.used.add(key)
+        try:
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(".partial")
+                partial.write_bytes(data)
+                os.replace(partial, path)
+        except OSError:
+            pass  # a cache that cannot be written keeps nothing
+
+    def save(self) -> None:
+        """Remove every blob this run did not use."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for group in self.folder.iterdir():
+            for blob in group.iterdir() if group.is_dir() else []:
+                if blob.name not in self.used:
+                    blob.unlink(missing_ok=True)

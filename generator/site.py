@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import progress, siteconfig
+from . import pagereuse, progress, siteconfig
 from .collect import collect
 from .config import Config, load_config
 from .facts import facts_folder, guide_facts, inert, write_facts
@@ -215,10 +215,14 @@ class _PageCount:
         return env
 
     def on_post_page(self, output: str, **_: Any) -> str:
+        self.wrote()
+        return output
+
+    def wrote(self) -> None:
+        """One more page written (by MkDocs, or reused from the cache)."""
         self.written += 1
         if self.count is not None:
             self.count.add()
-        return output
 
     def on_post_build(self, **_: Any) -> None:
         self.done()
@@ -309,9 +313,14 @@ def build_site(
     try:
         mkdocs_config, _ = _load_mkdocs(config, strict, site_dir, check_paths, say=True)
         counter = _add_plugins(mkdocs_config)
+        # pages whose inputs did not change since the last build are taken from the cache
+        reuse = pagereuse.PageReuse.of(mkdocs_config, config.cache / "site-pages", counter.wrote)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
-            build(mkdocs_config)
+            with pagereuse.reusing(reuse):
+                build(mkdocs_config)
+            if reuse is not None:
+                reuse.save()
         finally:
             counter.done()
             htmlblocks.deferred()  # a page that failed to convert keeps nothing aside

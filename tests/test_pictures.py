@@ -199,19 +199,19 @@ NEWEST = "2026-11-04T14:30:00+01:00"  # 13:30 UTC
 
 
 def timeline_model(extra: tuple[Change, ...] = ()) -> Model:
-    """Two environments; the newest commit is staging's. Changes inside the 12 weeks up to it,
-    and one on either side of them."""
+    """Two environments; the newest commit is staging's. Changes inside the 12 weeks up to the
+    end of its day (2026-11-05T00:00+01:00), and one on either side of them."""
     dev = (
-        change("dev", "api", "2026-08-12T13:29:59+00:00", "0.9.0", "1.0.0"),  # a second too early
-        change("dev", "api", "2026-08-12T13:30:00+00:00", "1.0.0", "1.1.0"),  # the window's start
+        change("dev", "api", "2026-08-12T22:59:59+00:00", "0.9.0", "1.0.0"),  # a second too early
+        change("dev", "api", "2026-08-12T23:00:00+00:00", "1.0.0", "1.1.0"),  # the window's start
         change("dev", "web", "2026-10-01T09:00:00+02:00", None, "3.0.0"),
         change("dev", "web", "2026-10-02T09:00:00+02:00", "3.0.0", None),
     )
     staging = (
         change("staging", "api", "2026-10-06T11:25:00+02:00", "1.0.0", "1.1.0"),
         change("staging", "api", "2026-10-07T09:15:00+02:00", "1.1.0", "1.0.0", rollback=True),
-        change("staging", "web", NEWEST, None, "3.0.0"),  # the window's end
-        change("staging", "web", "2026-11-05T09:00:00+01:00", "3.0.0", "3.1.0"),  # after it
+        change("staging", "web", NEWEST, None, "3.0.0"),  # the newest commit's
+        change("staging", "web", "2026-11-05T00:00:00+01:00", "3.0.0", "3.1.0"),  # the next day
         *extra,
     )
     return Model(title="t", environments=(
@@ -225,10 +225,10 @@ def marks(svg: str) -> dict[str, list[ET.Element]]:
             for lane in by_class(parse(svg), "pd-lane")}  # fmt: skip
 
 
-def test_the_window_ends_at_the_newest_commit_of_the_env_repos() -> None:
+def test_the_window_ends_with_the_day_of_the_newest_commit_of_the_env_repos() -> None:
     span = pictures.window(timeline_model())
     assert span is not None and span.newest == NEWEST
-    assert span.end == datetime.fromisoformat(NEWEST)
+    assert span.end == datetime.fromisoformat("2026-11-05T00:00:00+01:00")
     assert span.end - span.start == timedelta(weeks=pictures.WEEKS) == timedelta(weeks=12)
 
 
@@ -243,8 +243,8 @@ def test_the_timeline_has_a_mark_per_change_in_the_window_and_none_outside() -> 
         "staging": 3,
     } and drawn.marks == 6
     titles = [title(m) for m in lanes["dev"] + lanes["staging"]]
-    assert not [t for t in titles if t.startswith(("2026-08-12T13:29", "2026-11-05"))]
-    assert "2026-08-12 13:30 api in dev: 1.0.0 → 1.1.0 by Ann Author" in titles
+    assert not [t for t in titles if t.startswith(("2026-08-12 22:59", "2026-11-05"))]
+    assert "2026-08-12 23:00 api in dev: 1.0.0 → 1.1.0 by Ann Author" in titles
     assert "2026-11-04 14:30 web in staging: first deployed → 3.0.0 by Ann Author" in titles
     kinds = {title(m): m.get("class") for m in lanes["dev"] + lanes["staging"]}
     assert (
@@ -257,7 +257,7 @@ def test_the_timeline_has_a_mark_per_change_in_the_window_and_none_outside() -> 
     assert [m.tag for m in lanes["staging"]] == [f"{SVG}circle", f"{SVG}path", f"{SVG}circle"]
     ticks = by_class(parse(drawn.svg), "pd-tick")
     assert len(ticks) == 13
-    assert [t.text for t in by_class(parse(drawn.svg), "pd-note")][:2] == ["12 Aug 2026", "26 Aug"]
+    assert [t.text for t in by_class(parse(drawn.svg), "pd-note")][:2] == ["13 Aug 2026", "27 Aug"]
 
 
 def test_a_service_timeline_has_only_that_service_s_changes() -> None:
@@ -394,11 +394,13 @@ def drawn(page: Any, selector: str, line: bool = False) -> list[list[float]]:
 
 
 def in_window(envs: list[dict[str, Any]], changes: list[tuple[str, str]]) -> dict[str, int]:
-    """Per environment, the changes in the 12 weeks up to the newest commit, worked out here."""
-    end = max(datetime.fromisoformat(e["commit_date"]) for e in envs if e["commit_date"])
+    """Per environment, the changes in the 12 weeks up to the end of the day of the newest
+    commit, worked out here."""
+    last = max(datetime.fromisoformat(e["commit_date"]) for e in envs if e["commit_date"])
+    end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     counts = {e["name"]: 0 for e in envs}
     for env, date in changes:
-        if end - timedelta(weeks=12) <= datetime.fromisoformat(date) <= end:
+        if end - timedelta(weeks=12) <= datetime.fromisoformat(date) < end:
             counts[env] += 1
     return {env: min(n, pictures.MARKS_PER_LANE) for env, n in counts.items()}
 

@@ -50,6 +50,11 @@ def deferred() -> list[str]:
     return blocks
 
 
+def pending() -> list[str]:
+    """The blocks kept aside since `defer()` so far, which go on being kept aside."""
+    return list(_deferred.get() or [])
+
+
 def restore(html: str, blocks: list[str]) -> str:
     """The page's HTML with each block kept aside back in its place."""
     if not blocks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 import re
@@ -9,12 +10,15 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
+from ..cachekey import key_of
+from ..kept import Blobs
 from ..model import Model, Schema, Severity, Template
 from ..rules import RULES
 from . import matrix, paths, pictures, pitfalls
@@ -117,9 +121,10 @@ def template_usage(template: Template) -> Any:
 class _Site:
     """Renders pages; each page gets a `link` function relative to its own path."""
 
-    def __init__(self, model: Model, directory_urls: bool = True) -> None:
+    def __init__(self, model: Model, directory_urls: bool = True, kept: Path | None = None) -> None:
         self.model = model
         self.directory_urls = directory_urls
+        self.kept = Blobs(kept)
         self.env = make_environment(model.limits)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -135,6 +140,9 @@ class _Site:
         self.now_order = [e for e in self.env_order if e.production] + [
             e for e in reversed(self.env_order) if not e.production
         ]
+        # what a service page reads of each environment, in that order
+        self.now_views = [{"name": e.name, "production": e.production,
+                           "history_note": e.history_note} for e in self.now_order]  # fmt: skip
         self.defined = {  # where each deployment's version is set: (service, environment) ->
             (s["name"], d["environment"]): d["defined_in"]
             for s in self.catalog["services"]
@@ -144,20 +152,49 @@ class _Site:
     def add(self, path: str, layout: str, title: str | None = None, **context: Any) -> None:
         """Render a page, with an explicit front-matter title: `title`, the raw value its first
         heading shows (a name from the inputs), else the heading the template wrote itself."""
+        self._render(path, layout, title, dict(
+            model=self.model, catalog=self.catalog, page=path, services=self.services,
+            defined=self.defined, template_ids=self.template_ids, env_order=self.column_envs,
+            now_order=self.now_order, **context,
+        ))  # fmt: skip
+
+    def add_kept(self, path: str, layout: str, title: str, **context: Any) -> None:
+        """A page made of `context` alone (JSON-able values, and the `link`, `url` and `paths`
+        every page has): rendered once for the same context and code, kept in the cache, and
+        taken from it while its context is the same."""
+        try:
+            facts = [layout, path, self.directory_urls, title, self.model.limits, context]
+            key = key_of(json.dumps(facts, sort_keys=True, default=_jsonable))
+        except TypeError:  # not JSON-able: rendered each time
+            self._render(path, layout, title, context)
+            return
+        if (kept := self.kept.get(key)) is not None:
+            self.pages[path] = kept.decode("utf-8")
+            return
+        self._render(path, layout, title, context)
+        self.kept.put(key, self.pages[path].encode("utf-8"))
+
+    def _render(self, path: str, layout: str, title: str | None, context: dict[str, Any]) -> None:
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
         # links in raw HTML, which MkDocs neither checks nor rewrites: the built site's URLs
         url: Callable[[str], str] = lambda target: paths.url_from(  # noqa: E731
             path, target, self.directory_urls
         )
-        page = self.env.get_template(layout).render(
-            link=link, url=url, paths=paths, model=self.model, catalog=self.catalog, page=path,
-            services=self.services, defined=self.defined, template_ids=self.template_ids,
-            env_order=self.column_envs, now_order=self.now_order, **context,
-        )  # fmt: skip
+        page = self.env.get_template(layout).render(link=link, url=url, paths=paths, **context)
         shown = _heading(page, path) if title is None else title
         if not html_title(shown):  # a blank name: the page's file name rather than no title
             shown = posixpath.splitext(posixpath.basename(path))[0]
         self.pages[path] = front_matter_title(page, shown)
+
+
+def _jsonable(value: object) -> Any:
+    """How a page's context goes into its key: a date as ISO 8601, a data class as its fields;
+    anything else is not JSON-able (TypeError), and the page is rendered each time."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} in a page's context")
 
 
 def _schema_context(schema: Schema, notes: dict[str, Any]) -> dict[str, Any]:
@@ -200,14 +237,19 @@ def _health(site: _Site) -> None:
 
 
 def render_pages(
-    model: Model, directory_urls: bool = True, built_at: datetime | None = None
-) -> dict[str, str]:
+    model: Model, directory_urls: bool = True, built_at: datetime | None = None,
+    kept: Path | None = None,
+) -> dict[str, str]:  # fmt: skip
     """Every page of the site by path, plus `catalog.json` and `build.json` (made at
     `built_at`, default now). Links written in raw HTML are the URLs of the built site:
-    `directory_urls` is MkDocs' `use_directory_urls` (its default)."""
+    `directory_urls` is MkDocs' `use_directory_urls` (its default). The service pages are kept
+    in the folder `kept` (when given) and taken from it while what they show is the same."""
     when = built_at or datetime.now(UTC)
     with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
-        return _render_pages(model, directory_urls, when)
+        site = _Site(model, directory_urls, kept)
+        _render_pages(site, when)
+        site.kept.save()
+        return site.pages
 
 
 def build_document(catalog: dict[str, Any], built_at: datetime) -> str:
@@ -224,8 +266,8 @@ def build_document(catalog: dict[str, Any], built_at: datetime) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def _render_pages(model: Model, directory_urls: bool, built_at: datetime) -> dict[str, str]:
-    site = _Site(model, directory_urls)
+def _render_pages(site: _Site, built_at: datetime) -> None:
+    model = site.model
     # the home page's H1 is the config's title, which is also the site name every page shows
     found = pitfalls.risks(model, site.catalog)
     traps = pitfalls.traps(model)
@@ -271,7 +313,8 @@ def _render_pages(model: Model, directory_urls: bool, built_at: datetime) -> dic
         per_environment = Counter(change["environment"] for change in service["history"])
         long = max(per_environment.values(), default=0) > LATEST_PER_ENVIRONMENT
         history_page = paths.service_history_page(service["name"]) if long else None
-        site.add(
+        # a page of its own data alone: kept, and rendered again only when that changed
+        site.add_kept(
             paths.service_page(service["name"]),
             "service.md.j2",
             title=service["name"],
@@ -279,14 +322,16 @@ def _render_pages(model: Model, directory_urls: bool, built_at: datetime) -> dic
             latest=LATEST_PER_ENVIRONMENT,
             history_page=history_page,
             timeline=timelines.of(service["name"]) if timelines else None,
+            now_order=site.now_views,
         )
         if history_page is not None:
-            site.add(
+            site.add_kept(
                 history_page,
                 "service_history.md.j2",
                 title=f"{service['name']}: history",
                 service=service,
                 most=HISTORY_PAGE_CHANGES,
+                now_order=site.now_views,
             )
     site.add(paths.TEAMS, "teams_index.md.j2")
     by_name = {service["name"]: service for service in site.catalog["services"]}
@@ -330,4 +375,3 @@ def _render_pages(model: Model, directory_urls: bool, built_at: datetime) -> dic
     assets = resources.files("generator.render").joinpath("assets")
     site.pages[paths.CATALOG_SCRIPT] = assets.joinpath("catalog.js").read_text("utf-8")
     site.pages[paths.SITE_CSS] = assets.joinpath("site.css").read_text("utf-8")
-    return site.pages

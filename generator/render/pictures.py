@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -274,10 +274,12 @@ LANE_H, AXIS_H, PLOT_W, LANE_LABEL_W, KEY_H = 26, 30, 540, 150, 24
 
 @dataclass(frozen=True)
 class Window:
-    """The weeks a timeline shows, up to the newest commit of the env repos."""
+    """The weeks a timeline shows: up to the end of the day of the newest commit of the env
+    repos, so that it stays the same for every merge of that day (and the pages drawing it
+    with it, which a rebuild then reuses)."""
 
     start: datetime
-    end: datetime
+    end: datetime  # midnight after that day, in its commit's offset: not in the window
     newest: str  # that commit's date, as its repo wrote it
     weeks: int
 
@@ -304,8 +306,8 @@ def moment(date: str) -> datetime | None:
 
 
 def window(model: Model, weeks: int = WEEKS) -> Window | None:
-    """The `weeks` up to the newest commit of the env repos (their newest change when none says
-    when it was made); None when nothing has a date."""
+    """The `weeks` up to the end of the day of the newest commit of the env repos (of their
+    newest change when none says when it was made); None when nothing has a date."""
     dated = [(m, env.commit_date) for env in model.environments
              if (m := moment(env.commit_date)) is not None]  # fmt: skip
     if not dated:
@@ -313,7 +315,8 @@ def window(model: Model, weeks: int = WEEKS) -> Window | None:
                  if (m := moment(c.date)) is not None]  # fmt: skip
     if not dated:
         return None
-    end, newest = max(dated, key=lambda pair: pair[0])
+    last, newest = max(dated, key=lambda pair: pair[0])
+    end = datetime.combine(last.date() + timedelta(days=1), time(), tzinfo=last.tzinfo)
     return Window(end - timedelta(weeks=weeks), end, newest, weeks)
 
 
@@ -331,7 +334,7 @@ class Timelines:
             lanes = self.changes.setdefault(env.name, defaultdict(list))
             for change in env.history:
                 when = moment(change.date)
-                if when is not None and span.start <= when <= span.end:
+                if when is not None and span.start <= when < span.end:
                     lanes[None].append((when, change))
                     lanes[change.service].append((when, change))
 
