@@ -600,11 +600,11 @@ def _git_env() -> dict[str, str]:
     }
 
 
-def _git(root: Path, *args: str) -> None:
+def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run(
         ["git", "-c", "init.defaultBranch=main", *args],
         cwd=root,
-        env=_git_env(),
+        env=_git_env() | (env or {}),
         check=True,
         capture_output=True,
     )

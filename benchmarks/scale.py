@@ -279,7 +279,9 @@ def one_commit(org: dict[str, Any]) -> tuple[Path, str]:
     """One merge into one env repo, as a deploy is: in the environment.yml layout, one service
     promoted into the last environment (its URL and sha256 as the one before it has them); in
     the overlay layout, one image tag bumped in the last environment's overlay. Its repo and
-    what it did; `undo_commit` takes it back."""
+    what it did; `undo_commit` takes it back. It is made ten minutes after the repo's last
+    commit, as the next merge of a working day is (a timeline's window, and the pages drawing
+    it, stay those of that day)."""
     if org["layout"] == "environment":
         repos = [Path(r) for r in org["env_repos"]]
         target = repos[-1]
@@ -308,7 +310,11 @@ def one_commit(org: dict[str, Any]) -> tuple[Path, str]:
         assert found is not None
         file.write_text(text[: found.start(2)] + found[2] + "-bench" + text[found.end(2) :])
         did = f"bump a tag in {file.relative_to(target)}"
-    _git(target, "commit", "--quiet", "--all", "--message", f"Benchmark: {did}")
+    last = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=target, check=True,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    when = f"@{int(last) + 600} +0000"
+    dated = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    _git(target, "commit", "--quiet", "--all", "--message", f"Benchmark: {did}", env=dated)
     return target, did
 
 

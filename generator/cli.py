@@ -319,7 +319,8 @@ def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
         )
         sys.exit(1)
     where = site_dir if site_dir else config.display(built.site_dir)
-    _done(f"built {amount(built.pages, 'page')} into {where.rstrip('/')}/")
+    reused = f"{amount(built.reused, 'page')} unchanged, from the cache" if built.reused else ""
+    _done(f"built {amount(built.pages, 'page')} into {where.rstrip('/')}/", reused)
 
 
 @main.command("serve")

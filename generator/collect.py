@@ -22,6 +22,7 @@ from .model import Environment, Finding, Model, Severity
 from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
 from .sources.bundles import BundleReads
+from .sources.envcache import EnvironmentReads
 from .sources.envrepos import read_environment
 from .sources.owners import read_owners
 from .sources.releases import read_releases
@@ -147,9 +148,11 @@ def _collect(config: Config) -> Model:
             )
         )
     findings += _missing_folders(config)
+    checked = Kept(config.cache, "schema-checks")  # each schema's metaschema check, by content
     loaded, schemas, found = read_schema_folder(
-        config.schemas, config.display, limits=config.limits
+        config.schemas, config.display, limits=config.limits, kept=checked
     )
+    checked.save()
     findings += found
     validator = make_validator(loaded, schemas, config.limits)
     templates, found = read_templates(config.templates, config.display)
@@ -160,11 +163,14 @@ def _collect(config: Config) -> Model:
     # a tarball promoted through the environments is read once, and kept for the next run
     salt = _read_salt(config, validator)
     bundle_reads = BundleReads(config.cache, salt)
+    # an environment whose repo did not change since the last run is not read again
+    kept = EnvironmentReads(config, owners, salt)
     for env in config.environments:
-        environment, found = read_environment(config, env, owners, validator, bundle_reads)
+        environment, found = read_environment(config, env, owners, validator, bundle_reads, kept)
         environments.append(environment)
         findings += found
     bundle_reads.save()
+    kept.save()
     announcements, found = read_announcements(config.announcements, config.display)
     findings += found
     findings += _validate_files(config, validator, salt)

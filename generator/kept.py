@@ -68,6 +68,12 @@ class Kept:
             self._used.add(key)
         return found
 
+    def keep(self, *parts: Any) -> None:
+        """Count the entry for these parts as used (if there is one), without reading the file:
+        a run that took the result it is part of from elsewhere still keeps it."""
+        if self.file is not None:
+            self._used.add(self._key(parts))
+
     def findings(self, find: Callable[[], list[Finding]], *parts: Any) -> list[Finding]:
         """The findings kept for these parts, or `find()`'s, kept for next time."""
         try:
@@ -91,9 +97,9 @@ class Kept:
         written keeps nothing."""
         if self.file is None or self._entries is None:
             return
-        if not self._added and len(self._used) == len(self._entries):
-            return
         used = {k: v for k, v in self._entries.items() if k in self._used}
+        if not self._added and len(used) == len(self._entries):
+            return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             partial = self.file.with_suffix(".partial")

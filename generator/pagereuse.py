@@ -7,8 +7,10 @@ it is made from, in two steps as MkDocs makes it:
 
 - **converted**: a page's Markdown (after the plugins' `on_page_markdown`) gives its HTML body,
   table of contents, title, anchors, links and any warning logged. The key holds the Markdown,
-  the page's path, the MkDocs config, the code, the set of files links resolve against, and,
-  for a page quoting snippets (`--8<--`), every file of pymdownx.snippets' `base_path`.
+  the page's path, the MkDocs config, the code and, for a page quoting snippets (`--8<--`),
+  every file of pymdownx.snippets' `base_path`; it is reused only while each file its links
+  looked up is still there as it was (or still missing), so that a page added elsewhere makes
+  again only the pages linking to it.
 - **written**: the page's final HTML and the search entries made of it. The key adds the nav
   (every title and URL in it), the page's title, URL and neighbours, and the theme's files.
 
@@ -126,6 +128,34 @@ def _logged() -> Iterator[_Logged]:
         logger.removeHandler(handler)
 
 
+def _found(file: Any) -> Any:
+    """What a link's conversion reads of the file it names: its URL, and if it is left out."""
+    return None if file is None else [file.url, file.inclusion.is_excluded()]
+
+
+@contextmanager
+def _recording(files: Any, lookups: dict[str, Any]) -> Iterator[None]:
+    """Every file the links of a page look up while it converts, into `lookups`."""
+    look = files.get_file_from_path
+
+    def recorded(path: str) -> Any:
+        found = look(path)
+        lookups[path] = _found(found)
+        return found
+
+    files.get_file_from_path = recorded
+    try:
+        yield
+    finally:
+        del files.get_file_from_path
+
+
+def _looked_up(files: Any, lookups: dict[str, Any]) -> dict[str, Any]:
+    """The same lookups made in these files: a conversion is reused only if they agree, so a
+    page added or removed elsewhere makes again only the pages that link to it."""
+    return {path: _found(files.get_file_from_path(path)) for path in lookups}
+
+
 def _replay(records: list[list[Any]]) -> None:
     for name, level, message in records:
         logging.getLogger(name).log(level, "%s", message)
@@ -143,7 +173,6 @@ class PageReuse:
         self.converted = Kept(folder, "pages-converted", self.base)
         self.written = Kept(folder, "pages-written", self.base)
         self.count_written = written
-        self.files_key: str | None = None
         self.snippets: str | None = None
         self.nav_key: str | None = None
         self.keys: dict[str, str | None] = {}  # each page's `converted` key, by its path
@@ -170,10 +199,8 @@ class PageReuse:
             self.snippets = _tree_digest(folders, MOST_SNIPPET_FILES) or ""
         return self.snippets or None
 
-    def _converted_key(self, page: Any, files: Any) -> str | None:
-        if self.files_key is None:
-            self.files_key = _digest("\n".join(sorted(f.src_uri for f in files)))
-        parts = [self.files_key, page.file.src_uri, _digest(page.markdown)]
+    def _converted_key(self, page: Any) -> str | None:
+        parts = [page.file.src_uri, _digest(page.markdown)]
         if "--8<--" in page.markdown:
             if (snippets := self._snippets_key()) is None:
                 return None
@@ -185,10 +212,11 @@ class PageReuse:
         from mkdocs.structure.pages import Page
         from mkdocs.structure.toc import TableOfContents
 
-        key = self._converted_key(page, files)
+        key = self._converted_key(page)
         self.keys[page.file.src_uri] = key
         kept = self.converted.get(key) if key else None
-        body = self.blobs.get(key) if key is not None and kept is not None else None
+        same = kept is not None and _looked_up(files, kept["lookups"]) == kept["lookups"]
+        body = self.blobs.get(key) if key is not None and same else None
         if kept is not None and body is not None:
             links = {}
             for uri, anchors in kept["links"].items():
@@ -204,7 +232,8 @@ class PageReuse:
                 _replay(kept["logged"])
                 self.reused["converted"] += 1
                 return
-        with _logged() as logged:
+        lookups: dict[str, Any] = {}
+        with _logged() as logged, _recording(files, lookups):
             Page.render(page, config, files)
         if key is None:
             return
@@ -217,7 +246,7 @@ class PageReuse:
         self.converted.put({
             "toc": _toc(page.toc), "title": page._title_from_render,
             "anchors": sorted(page.present_anchor_ids or ()), "links": links,
-            "logged": logged.records,
+            "logged": logged.records, "lookups": lookups,
         }, key)  # fmt: skip
 
     def _written_key(self, page: Any, nav: Any, excluded: bool) -> str | None:

@@ -261,11 +261,13 @@ class _Deferring:
 
 @dataclass(frozen=True)
 class Built:
-    """What `build_site` did: MkDocs' warnings, how many pages it wrote, and where."""
+    """What `build_site` did: MkDocs' warnings, how many pages it wrote, and where; how many of
+    them were copied from the cache (`pagereuse`)."""
 
     warnings: list[str]
     pages: int
     site_dir: Path
+    reused: int = 0
 
 
 def _add_plugins(mkdocs_config: Any) -> _PageCount:
@@ -329,7 +331,8 @@ def build_site(
         logger.removeHandler(warnings)
         _prepared.pop(config.file, None)
         _rendered.pop(config.file, None)
-    return Built(warnings.messages, counter.written, Path(mkdocs_config.site_dir))
+    reused = reuse.reused["written"] if reuse is not None else 0
+    return Built(warnings.messages, counter.written, Path(mkdocs_config.site_dir), reused)
 
 
 def _load_mkdocs(

@@ -7,6 +7,7 @@ import importlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import markdown
 import pytest
@@ -73,9 +74,9 @@ def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     render = pages.render_pages
     calls: list[bool] = []
 
-    def counted(model: object, directory_urls: bool = True) -> dict[str, str]:
+    def counted(model: object, directory_urls: bool = True, **more: Any) -> dict[str, str]:
         calls.append(directory_urls)
-        return render(model, directory_urls)  # type: ignore[arg-type]
+        return render(model, directory_urls, **more)  # type: ignore[arg-type]
 
     monkeypatch.setattr(importlib.import_module("generator.generate"), "render_pages", counted)
     return calls

@@ -158,21 +158,27 @@ class _Site:
             now_order=self.now_order, **context,
         ))  # fmt: skip
 
-    def add_kept(self, path: str, layout: str, title: str, **context: Any) -> None:
+    def add_kept(self, path: str, layout: str, title: str,
+                 made: dict[str, tuple[Any, Callable[[], Any]]] | None = None,
+                 **context: Any) -> None:  # fmt: skip
         """A page made of `context` alone (JSON-able values, and the `link`, `url` and `paths`
         every page has): rendered once for the same context and code, kept in the cache, and
-        taken from it while its context is the same."""
+        taken from it while its context is the same. `made`: values costly to make, each by
+        name as (what it is made from, JSON-able; how to make it), made only to render."""
+        made = made or {}
+        sources = {name: facts for name, (facts, _) in made.items()}
         try:
-            facts = [layout, path, self.directory_urls, title, self.model.limits, context]
+            facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
             key = key_of(json.dumps(facts, sort_keys=True, default=_jsonable))
         except TypeError:  # not JSON-able: rendered each time
-            self._render(path, layout, title, context)
-            return
-        if (kept := self.kept.get(key)) is not None:
+            key = None
+        if key is not None and (kept := self.kept.get(key)) is not None:
             self.pages[path] = kept.decode("utf-8")
             return
+        context |= {name: make() for name, (_, make) in made.items()}
         self._render(path, layout, title, context)
-        self.kept.put(key, self.pages[path].encode("utf-8"))
+        if key is not None:
+            self.kept.put(key, self.pages[path].encode("utf-8"))
 
     def _render(self, path: str, layout: str, title: str | None, context: dict[str, Any]) -> None:
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
@@ -185,6 +191,13 @@ class _Site:
         if not html_title(shown):  # a blank name: the page's file name rather than no title
             shown = posixpath.splitext(posixpath.basename(path))[0]
         self.pages[path] = front_matter_title(page, shown)
+
+
+def _timeline(timelines: pictures.Timelines | None, service: str) -> tuple[Any, Callable[[], Any]]:
+    """A service page's timeline, as `add_kept` takes it: what it is drawn from, how to draw it."""
+    if timelines is None:
+        return None, lambda: None
+    return timelines.facts(service), lambda: timelines.of(service)
 
 
 def _jsonable(value: object) -> Any:
@@ -321,8 +334,8 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             service=service,
             latest=LATEST_PER_ENVIRONMENT,
             history_page=history_page,
-            timeline=timelines.of(service["name"]) if timelines else None,
             now_order=site.now_views,
+            made={"timeline": _timeline(timelines, service["name"])},
         )
         if history_page is not None:
             site.add_kept(

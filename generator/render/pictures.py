@@ -338,6 +338,12 @@ class Timelines:
                     lanes[None].append((when, change))
                     lanes[change.service].append((when, change))
 
+    def facts(self, service: str | None = None) -> list[Any]:
+        """All that `of(service)` draws from (with the limits): the window, and each lane's
+        changes in it, so that a page can tell its timeline unchanged without drawing it."""
+        lanes = [[c for _, c in self.changes[e.name].get(service, [])] for e in self.environments]
+        return [self.span, [e.name for e in self.environments], lanes, MARKS_PER_LANE]
+
     def of(self, service: str | None = None) -> Timeline:
         """Every service's changes, or one's; rollbacks and removals drawn apart; at most
         `MARKS_PER_LANE` per lane, the newest."""

@@ -194,8 +194,14 @@ class BundleReads:
     def __init__(self, folder: Path | None = None, salt: str = "") -> None:
         self._read: dict[tuple[str, str], BundleRead] = {}
         self.kept = Kept(folder, "bundle-reads", salt)
+        self.asked: list[tuple[str, str]] = []  # every (sha256, URL) asked for, in order
+
+    def keep(self, digest: str, url: str) -> None:
+        """Keep the read of this tarball for the next run, though this one did not ask for it."""
+        self.kept.keep("bundle read", digest, url)
 
     def get(self, digest: str, url: str) -> BundleRead | None:
+        self.asked.append((digest, url))
         known = self._read.get((digest, url))
         if known is None:
             known = _load(self.kept.get("bundle read", digest, url))

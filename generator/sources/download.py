@@ -17,6 +17,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -338,6 +340,55 @@ def _download(
     raise failed
 
 
+# the local files fetches read while `recording()` (path, size, mtime; size None: missing), and
+# "network" for a fetch that went to the network and kept nothing, for the caller to tell later
+# whether the same fetches would read the same bytes
+_recorded: ContextVar[list[tuple[str, int | None, int | None]] | None] = ContextVar(
+    "pipeline_docs_fetches", default=None
+)
+NETWORK = "network"
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[tuple[str, int | None, int | None]]]:
+    """The files the fetches read from here to the end of the block (`unchanged` checks them)."""
+    reads: list[tuple[str, int | None, int | None]] = []
+    token = _recorded.set(reads)
+    try:
+        yield reads
+    finally:
+        _recorded.reset(token)
+
+
+def _record(path: Path | str) -> None:
+    if (reads := _recorded.get()) is None:
+        return
+    if path == NETWORK:
+        reads.append((NETWORK, None, None))
+        return
+    try:
+        info = os.stat(path)
+        reads.append((str(path), info.st_size, info.st_mtime_ns))
+    except OSError:
+        reads.append((str(path), None, None))
+
+
+def unchanged(reads: list[tuple[str, int | None, int | None]]) -> bool:
+    """Whether the files `recording` saw are as they were (a missing one still missing); never
+    for a fetch from the network."""
+    for path, size, mtime in reads:
+        if path == NETWORK:
+            return False
+        try:
+            info = os.stat(path)
+            now: tuple[int | None, int | None] = (info.st_size, info.st_mtime_ns)
+        except OSError:
+            now = (None, None)
+        if now != (size, mtime):
+            return False
+    return True
+
+
 def fetch(
     url: str,
     mirrors: tuple[tuple[str, Path], ...],
@@ -389,6 +440,7 @@ def _fetch(
         if local is None:
             raise _Failed("bundle/not-found", f"bundle URL {url} is under a mirror but leaves "
                           "its folder (`..` or an absolute path)", "fix the URL")  # fmt: skip
+        _record(local)
         if not local.is_file():
             raise _Failed(
                 "bundle/not-found",
@@ -412,8 +464,10 @@ def _fetch(
         )
     cached = cache_path(url, cache) if cache is not None else None
     if cached is not None and cached.is_file():
+        _record(cached)
         return _read_file(cached, url, limits)
     received = Count(f"downloading {url}", "byte")
+    _record(NETWORK)  # what the network answered: a failure, or bytes not kept, is its alone
     try:
         data = _download(url, allow, limits, received)
     finally:
@@ -424,4 +478,7 @@ def _fetch(
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(partial, cached)
+        if (reads := _recorded.get()) is not None:
+            reads.pop()  # kept: the next run reads the file
+        _record(cached)
     return data

@@ -21,9 +21,11 @@ from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
 from ..yamlload import Document, as_dict, as_list, load_documents, load_one
+from . import download
 from .bundles import Bundle, BundleRead, BundleReads, read_bundle, sha256_of, url_facts
 from .containers import autoscaled, autoscaler_from
 from .download import fetch
+from .envcache import EnvironmentReads, KeptRead
 from .gitops import Follow, follows, substitute
 from .gitrepo import OutsideLink, RepoError, RepoView, export_tree, is_url, local_clone, open_repo
 from .history import HistorySource, bundle_facts, is_shallow, read_history
@@ -524,10 +526,11 @@ def _objects(ctx: _Context, folder: str | None) -> list[RenderedObject]:
 
 def read_environment(
     config: Config, env: EnvironmentConfig, owners: Owners, validator: Validator,
-    bundle_reads: BundleReads | None = None,
+    bundle_reads: BundleReads | None = None, kept: EnvironmentReads | None = None,
 ) -> tuple[Environment, list[Finding]]:  # fmt: skip
     """Everything one environment runs; findings for whatever could not be read. A bundle
-    already in `bundle_reads` (the run's, shared by every environment) is not read again."""
+    already in `bundle_reads` (the run's, shared by every environment) is not read again; an
+    environment `kept` from an earlier run, of the same repo commit, is not read at all."""
     findings: list[Finding] = []
     try:
         view = open_repo(env.repo, env.ref, config.root, config.cache)
@@ -540,8 +543,28 @@ def read_environment(
         ))  # fmt: skip
         return Environment(env.name, repo_label(config, env.repo), web=env.web or "", status=UNREADABLE,
                            upstreams=env.promotes_from, production=env.production), findings  # fmt: skip
+    key = kept.key(env, view) if kept is not None else None
+    if kept is not None and (known := kept.get(key)) is not None:
+        for digest, url in known.bundles:
+            if bundle_reads is not None:
+                bundle_reads.keep(digest, url)
+        return known.environment, known.findings
+    reads = bundle_reads or BundleReads()
+    asked = len(reads.asked)
+    with download.recording() as fetched:
+        environment, findings = _read_view(config, env, view, owners, validator, reads)
+    if kept is not None:
+        kept.put(key, KeptRead(environment, findings, reads.asked[asked:]), fetched)
+    return environment, findings
+
+
+def _read_view(
+    config: Config, env: EnvironmentConfig, view: RepoView, owners: Owners,
+    validator: Validator, bundle_reads: BundleReads,
+) -> tuple[Environment, list[Finding]]:  # fmt: skip
+    findings: list[Finding] = []
     ctx = _Context(config, env, view, owners, _codeowners(view), validator, findings,
-                   bundle_reads=bundle_reads or BundleReads())  # fmt: skip
+                   bundle_reads=bundle_reads)  # fmt: skip
     deployments: list[Deployment] = []
     folder = normalise(PurePosixPath(env.path or "")) or ""
     prefix = f"{folder}/" if folder else ""

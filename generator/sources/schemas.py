@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from jsonschema.exceptions import ValidationError
 from referencing.jsonschema import DRAFT202012
 
 from ..ids import schema_id
+from ..kept import Kept
 from ..limits import Limits
 from ..model import Finding, Schema, Severity
 from ..yamlload import Document, as_dict, as_list, input_regex, load_data_file
@@ -378,6 +381,17 @@ def _meta_validator(cls: Any) -> Any:
     return bounded(cls)(cls.META_SCHEMA)
 
 
+def _checked_against_metaschema(
+    schema: LoadedSchema, steps: int, kept: Kept | None
+) -> list[Finding]:
+    if kept is None:
+        return _metaschema_findings(schema, steps)
+    text = json.dumps(schema.document.data, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return kept.findings(lambda: _metaschema_findings(schema, steps), "metaschema",
+                         schema.display, digest, steps)  # fmt: skip
+
+
 def _metaschema_findings(schema: LoadedSchema, steps: int) -> list[Finding]:
     data = schema.document.data
     if isinstance(data, bool):
@@ -472,8 +486,10 @@ def read_schema(
     registry: referencing.Registry[Any],
     check: bool = True,
     limits: Limits | None = None,
+    kept: Kept | None = None,
 ) -> tuple[Schema, list[Finding]]:
-    """Flatten one schema into its options, with findings for what is wrong in it."""
+    """Flatten one schema into its options, with findings for what is wrong in it. Its check
+    against its metaschema is `kept` by the schema's content (it is the costly part)."""
     limits = limits or Limits()
     steps = validation_steps(limits)
     walk = Walk(loaded.id, loaded.display, loaded.document.line, max_options=limits.options,
@@ -491,7 +507,7 @@ def read_schema(
     walk_definitions(walk, data, resolver)
     hazard = validation_hazard(loaded, resolver, steps)
     example, has_example = (None, False) if hazard else _example(walk, data, resolver, steps)
-    findings = (_metaschema_findings(loaded, steps) if check else []) + walk.findings
+    findings = (_checked_against_metaschema(loaded, steps, kept) if check else []) + walk.findings
     findings += [hazard] if hazard is not None and check else []
     for option in walk.options:
         if option.definition and option.depth == 0:
@@ -535,9 +551,11 @@ def read_schema(
 
 
 def read_schema_folder(
-    folder: Path | None, display: Any, check: bool = True, limits: Limits | None = None
-) -> tuple[list[LoadedSchema], list[Schema], list[Finding]]:
-    """Every schema of the folder, as loaded and flattened; findings for what could not be read."""
+    folder: Path | None, display: Any, check: bool = True, limits: Limits | None = None,
+    kept: Kept | None = None,
+) -> tuple[list[LoadedSchema], list[Schema], list[Finding]]:  # fmt: skip
+    """Every schema of the folder, as loaded and flattened; findings for what could not be read.
+    `kept`: where the metaschema checks of earlier runs are kept."""
     if folder is None:
         return [], [], []
     loaded, findings = load_schemas(folder, display)
@@ -545,7 +563,7 @@ def read_schema_folder(
     schemas = []
     for item in loaded:
         try:
-            schema, found = read_schema(item, registry, check, limits)
+            schema, found = read_schema(item, registry, check, limits, kept)
         except RecursionError:
             findings.append(Finding(
                 "schema/invalid", Severity.ERROR, item.display, 1,

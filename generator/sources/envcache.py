@@ -1,0 +1,122 @@
+"""An environment's read, kept by what it was read from, so a rebuild after a merge to one env
+repo reads that repo alone.
+
+What `read_environment` made of an environment (its deployments, history and findings) is a
+function of: the generator's code and the salt (limits, schemas), the config and owners.yml,
+the kustomize on PATH, the repo at its commit (for a local repo read from its work tree: every
+file's path, size and modification time as well), and the bundle files the fetches read
+(mirror files, downloaded ones in the bundle cache; an unpinned bundle already downloaded is
+not fetched again anyway). The key holds all but the last, which the entry records and checks
+by their size and modification time: a tarball re-uploaded to a mirror makes the environment
+read again. A fetch that went to the network and kept nothing, or a repo without a commit (a
+plain folder, a repo whose history cannot be read), is never kept.
+
+Entries are JSON (`codec`), one file each under `<cache>/environments/`, by key; a run keeps
+those it used and removes the others."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+from .. import codec
+from ..cachekey import key_of
+from ..config import Config, EnvironmentConfig
+from ..kept import Blobs, dump_finding, load_finding
+from ..model import Environment, Finding
+from . import download
+from .gitrepo import RepoView, is_url
+from .owners import Owners
+
+MOST_WORK_TREE_FILES = 200_000  # files of a work tree stated for its key; more: not kept
+_TOOLS = ("kustomize", "kubectl")
+
+
+@dataclass(frozen=True)
+class KeptRead:
+    """An environment as an earlier run read it, and the bundle reads it used then."""
+
+    environment: Environment
+    findings: list[Finding]
+    bundles: list[tuple[str, str]]  # (sha256, URL) of each bundle read it used
+
+
+def _tools() -> list[Any]:
+    """The kustomize and kubectl on PATH, by path, size and modification time."""
+    found: list[Any] = []
+    for name in _TOOLS:
+        path = shutil.which(name)
+        try:
+            info = os.stat(path) if path else None
+        except OSError:
+            info = None
+        found.append([path, info.st_size, info.st_mtime_ns] if info else None)
+    return found
+
+
+def _work_tree(view: RepoView) -> list[Any] | None:
+    """What a work tree read depends on: each file by path, size and modification time."""
+    files = view.files()
+    if len(files) > MOST_WORK_TREE_FILES or view.unusual:
+        return None
+    rows: list[Any] = []
+    for name in files:
+        try:
+            info = os.stat(view.root / name)
+        except OSError:
+            return None
+        rows.append([name, info.st_size, info.st_mtime_ns])
+    return [rows, sorted(view.outside)]
+
+
+class EnvironmentReads:
+    """The kept environment reads of one run (none without a cache folder)."""
+
+    def __init__(self, config: Config, owners: Owners, salt: str) -> None:
+        self.blobs = Blobs(config.cache / "environments")
+        self.config = config
+        self.base = key_of(salt, repr(config), repr(owners), _tools())
+
+    def key(self, env: EnvironmentConfig, view: RepoView | Any) -> str | None:
+        """The key of this environment as its repo is now, or None when it cannot be kept."""
+        if not isinstance(view, RepoView) or not view.commit or view.history_problem:
+            return None
+        state: Any = None
+        if view.ref is None and not is_url(env.repo) and (state := _work_tree(view)) is None:
+            return None
+        return key_of(self.base, repr(env), view.commit, view.ref, state)
+
+    def get(self, key: str | None) -> KeptRead | None:
+        """What the read with this key gave, if its bundle files are as they were then."""
+        data = self.blobs.get(key) if key is not None else None
+        if data is None:
+            return None
+        try:
+            entry = json.loads(data)
+            if not download.unchanged([tuple(r) for r in entry["fetched"]]):
+                return None
+            return KeptRead(
+                codec.load(Environment, entry["environment"]),
+                [load_finding(f) for f in entry["findings"]],
+                [(str(d), str(u)) for d, u in entry["bundles"]],
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str | None, read: KeptRead, fetched: list[Any]) -> None:
+        """Keep a read, unless a fetch of it went to the network and kept nothing."""
+        if key is None or any(path == download.NETWORK for path, _, _ in fetched):
+            return
+        entry = {
+            "environment": codec.dump(read.environment),
+            "findings": [dump_finding(f) for f in read.findings],
+            "bundles": read.bundles, "fetched": fetched,
+        }  # fmt: skip
+        self.blobs.put(key, json.dumps(entry, separators=(",", ":")).encode("utf-8"))
+
+    def save(self) -> None:
+        """Remove the entries this run did not use."""
+        self.blobs.save()

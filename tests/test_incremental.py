@@ -1,0 +1,179 @@
+"""A rebuild after a merge: what did not change is taken from the cache, and the site is the one a
+clean build makes, byte for byte (`build.json`, the build stamp, apart)."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, copy_sample, invoke
+
+from generator.bundlepack import pack_bundle
+from generator.sources import history
+
+# commits added to the sample's scripted history, on the day of its newest commit (2026-11-04)
+BUMP = """
+  - environment: production
+    date: "2026-11-04T15:00:00+01:00"
+    author: "Ann Author <ann@acme.example>"
+    message: "Promote api-gateway 3.5.1"
+    set: {api-gateway: "3.5.1"}
+"""
+NEW_SERVICE = """
+  - environment: dev
+    date: "2026-11-04T15:10:00+01:00"
+    author: "Ann Author <ann@acme.example>"
+    message: "Add the ledger service"
+    set: {ledger: "1.0.0"}
+"""
+REMOVED_SERVICE = "".join(
+    f"""
+  - environment: {env}
+    date: "2026-11-04T15:{20 + index}:00+01:00"
+    author: "Ann Author <ann@acme.example>"
+    message: "Retire cart"
+    remove: [cart]
+"""
+    for index, env in enumerate(("production", "staging", "dev"))
+)
+
+
+def _build(config: Path) -> str:
+    done = invoke("build", "--config", str(config), "--fail-on", "never")
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def _same_site(incremental: Path, clean: Path) -> None:
+    """Every file of both, byte for byte, but `build.json`."""
+    assert _files(incremental) == _files(clean)
+    names = [n for n in _files(clean) if n != "build.json"]
+    _, differ, errors = filecmp.cmpfiles(incremental, clean, names, shallow=False)
+    assert (differ, errors) == ([], [])
+
+
+def _unchanged(output: str) -> int:
+    found = re.search(r"; (\d+) pages? unchanged, from the cache", output)
+    return int(found[1]) if found else 0
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def _schema_edit(project: Path) -> None:
+    schema = project / "schemas" / "service.schema.json"
+    data = json.loads(schema.read_text(encoding="utf-8"))
+    data["description"] = "The service's pipeline config, as of this change."
+    schema.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def _history(text: str) -> Callable[[Path], None]:
+    return lambda root: _append(root / "examples" / "history.yml", text)
+
+
+def _new_service(project: Path) -> None:
+    """A service no environment ran before: its bundle on the mirror, then a commit to dev."""
+    source = project / "ledger-bundle"
+    shutil.copytree(REPO / "examples" / "bundles" / "notifications" / "0.2.0", source)
+    for path in source.rglob("*.y*ml"):
+        text = path.read_text(encoding="utf-8").replace("notifications", "ledger")
+        path.write_text(text.replace('"0.2.0"', '"1.0.0"'), encoding="utf-8")
+    target = project / "examples" / "nexus" / "ledger" / "1.0.0" / "ledger-1.0.0.tar.gz"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(pack_bundle(source))
+    shutil.rmtree(source)
+    _append(project / "examples" / "history.yml", NEW_SERVICE)
+
+
+STEPS: list[tuple[str, Callable[[Path], None]]] = [
+    ("a version bump", _history(BUMP)),
+    ("a new service", _new_service),
+    ("a removed service", _history(REMOVED_SERVICE)),
+    ("a changed schema", _schema_edit),
+]
+
+
+def test_an_incremental_build_after_each_commit_is_the_clean_build_byte_for_byte(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    config = copy_sample(project)
+    assert _unchanged(_build(config)) == 0  # a cold cache: every page made
+    site = project / "site"
+    for what, step in STEPS:
+        step(project)
+        output = _build(config)
+        assert _unchanged(output) > 0, f"{what}: nothing reused\n{output}"
+        incremental = tmp_path / "incremental"
+        shutil.rmtree(incremental, ignore_errors=True)
+        shutil.copytree(site, incremental)
+        kept = tmp_path / "kept-cache"  # the clean build's cache set aside, then put back
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.move(project / ".cache", kept)
+        shutil.rmtree(site)
+        assert _unchanged(_build(config)) == 0, what
+        _same_site(incremental, site)
+        shutil.rmtree(project / ".cache")
+        shutil.move(kept, project / ".cache")
+    services = project / "site" / "catalog" / "services"
+    assert (services / "ledger").is_dir() and not (services / "cart").exists()
+
+
+def test_the_removed_service_and_the_new_one_show_in_the_incremental_build(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    config = copy_sample(project)
+    _build(config)
+    for _, step in STEPS[1:3]:
+        step(project)
+    assert _unchanged(_build(config)) > 0
+    index = (project / "site" / "catalog" / "services" / "index.html").read_text("utf-8")
+    assert "ledger" in index and "/cart/" not in index
+    search = json.loads((project / "site" / "search" / "search_index.json").read_text("utf-8"))
+    locations = {doc["location"].split("#")[0] for doc in search["docs"]}
+    assert "catalog/services/ledger/" in locations
+    assert "catalog/services/cart/" not in locations
+
+
+def _walked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every commit the history walk reads from git from here on."""
+    walk = history._walk
+    seen: list[str] = []
+
+    def counted(source: Any, revisions: str) -> Any:
+        commits = walk(source, revisions)
+        seen.extend(c.sha for c in commits)
+        return commits
+
+    monkeypatch.setattr(history, "_walk", counted)
+    return seen
+
+
+def test_a_second_generate_walks_no_commit_it_has_seen_and_one_more_walks_that_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    config = copy_sample(project)
+    out = tmp_path / "out"
+    walked = _walked(monkeypatch)
+    assert invoke("generate", "--config", str(config), "--out", str(out)).exit_code == 0
+    first = len(walked)
+    assert first >= 40  # the sample's 47 commits, by environment
+    walked.clear()
+    assert invoke("generate", "--config", str(config), "--out", str(out)).exit_code == 0
+    assert walked == []
+    _append(project / "examples" / "history.yml", BUMP)
+    assert invoke("generate", "--config", str(config), "--out", str(out)).exit_code == 0
+    assert len(walked) == 1
