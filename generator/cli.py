@@ -9,7 +9,7 @@ import re
 import sys
 import time
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -30,9 +30,14 @@ from .ids import schema_id
 from .limits import Limits, cut
 from .model import Finding, Model, Severity
 from .progress import amount
+from .render import paths
 from .render.catalog import catalog_document, history, source_repositories
+from .render.pages import build_json
 from .report import REPORTERS, clean, plural, tally, text_report, use_colour
+from .runs import RunRecord, inputs_key
+from .sample import SampleError, prepare_sample
 from .siteconfig import SiteConfigError
+from .sources import download
 from .sources.announcements import TYPES, write_fragment
 from .sources.schemas import read_schema_folder
 from .validation import Validator, make_validator, schema_file_validator
@@ -100,9 +105,13 @@ def _not_dead_links(warnings: list[str], dead: list[DeadLink]) -> list[str]:
 
 def _summary(model: Model) -> None:
     """Findings on stderr, for the commands whose stdout is their product."""
-    if model.findings:
+    _report_findings(model.findings)
+
+
+def _report_findings(findings: tuple[Finding, ...]) -> None:
+    if findings:
         progress.clear()
-        click.echo(text_report(model.findings, use_colour(sys.stderr.isatty())), err=True, nl=False)
+        click.echo(text_report(findings, use_colour(sys.stderr.isatty())), err=True, nl=False)
 
 
 _STARTED = [time.monotonic()]  # when the command started: `main` sets it for each run
@@ -266,12 +275,40 @@ def main() -> None:
     "--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write into."
 )
 def generate_command(config_path: str, out: str) -> None:
-    """Write every generated page, catalog.json and the feed into OUT."""
+    """Write every generated page, catalog.json and the feed into OUT.
+
+    When nothing it reads changed since the last run into OUT, and OUT is as that run left it,
+    only build.json is written anew (`runs`)."""
     config = _config(config_path)
-    model = collect(config)
-    written = write_pages(generate(config, model), Path(out))
+    folder = Path(out)
+    record = RunRecord(config, folder)
+    key = _inputs_key(config)
+    last = record.unchanged(key)
+    if last is not None:
+        findings, environments, count = last
+        write_pages({paths.BUILD_JSON: build_json(environments, datetime.now(UTC))}, folder)
+        _report_findings(tuple(findings))
+        _done(f"wrote {amount(1, 'file')} to {out}",
+              f"the {amount(count, 'other')} unchanged, as nothing they are made of changed")  # fmt: skip
+        return
+    with download.recording() as fetched:
+        model = collect(config)
+    pages = generate(config, model)
+    written = write_pages(pages, folder)
+    environments = json.loads(pages[paths.BUILD_JSON])["environments"]
+    kept = [path for path in written if path != folder / paths.BUILD_JSON]
+    record.save(key, fetched, kept, model.findings, environments)
     _summary(model)
     _done(f"wrote {amount(len(written), 'file')} to {out}")
+
+
+def _inputs_key(config: Config) -> str | None:
+    """`runs.inputs_key` once the sample's repos are made (collect reports a failure)."""
+    try:
+        prepare_sample(config)
+    except (SampleError, OSError):
+        return None
+    return inputs_key(config)
 
 
 @main.command("build")

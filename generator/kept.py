@@ -131,6 +131,14 @@ class Blobs:
             self.used.add(key)
         return data
 
+    def has(self, key: str) -> bool:
+        """Whether the blob is there (then kept, as `get` keeps it)."""
+        path = self._path(key)
+        if path is None or not path.is_file():
+            return False
+        self.used.add(key)
+        return True
+
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         if path is None:

@@ -41,9 +41,11 @@ from .cachekey import key_of
 from .kept import Blobs, Kept
 from .render import htmlblocks
 
-KNOWN_PLUGINS = frozenset({
-    "search", "material/search", "gen-files", "pipeline-docs/progress", "pipeline-docs/deferred",
-})  # fmt: skip
+# Material's search registers under both names; ours are added by `build`
+KNOWN_PLUGINS = frozenset(
+    {"search", "gen-files", *(f"material/{name}" for name in ("search",)),
+     *(f"pipeline-docs/{name}" for name in ("progress", "deferred"))}
+)  # fmt: skip
 MOST_THEME_FILES = 50_000  # theme files looked at for its digest; more: no reuse
 MOST_SNIPPET_FILES = 10_000
 SNIPPETS = "pymdownx.snippets"
@@ -176,6 +178,8 @@ class PageReuse:
         self.snippets: str | None = None
         self.nav_key: str | None = None
         self.keys: dict[str, str | None] = {}  # each page's `converted` key, by its path
+        self.unread: dict[str, str] = {}  # pages converted from the cache: their HTML's key
+        self.files: Any = None  # MkDocs' files of this build
         self.reused = {"converted": 0, "written": 0}
 
     @classmethod
@@ -212,19 +216,22 @@ class PageReuse:
         from mkdocs.structure.pages import Page
         from mkdocs.structure.toc import TableOfContents
 
+        self.files = files
         key = self._converted_key(page)
         self.keys[page.file.src_uri] = key
         kept = self.converted.get(key) if key else None
         same = kept is not None and _looked_up(files, kept["lookups"]) == kept["lookups"]
-        body = self.blobs.get(key) if key is not None and same else None
-        if kept is not None and body is not None:
+        if key is not None and kept is not None and same and self.blobs.has(key):
             links = {}
             for uri, anchors in kept["links"].items():
                 if (target := files.get_file_from_path(uri)) is None:
                     break
                 links[target] = anchors
             else:
-                page.content = body.decode("utf-8")
+                # read when the theme needs it: a page written from the cache needs none, and
+                # the known plugins' `on_page_content` leave the HTML as it is
+                page.content = ""
+                self.unread[page.file.src_uri] = key
                 page.toc = TableOfContents(_anchor_links(kept["toc"]))
                 page._title_from_render = kept["title"]
                 page.present_anchor_ids = set(kept["anchors"])
@@ -277,6 +284,14 @@ class PageReuse:
             self.count_written()
             self.reused["written"] += 1
             return
+        if (unread := self.unread.pop(page.file.src_uri, None)) is not None:
+            body = self.blobs.get(unread)
+            if body is not None:
+                page.content = body.decode("utf-8")
+            else:  # gone from the cache meanwhile: converted after all
+                from mkdocs.structure.pages import Page
+
+                Page.render(page, config, self.files)
         before = len(self.search.entries) if self.search is not None else 0
         with _logged() as logged:
             original(page, config, doc_files, nav, env, dirty, excluded=excluded)

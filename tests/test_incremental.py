@@ -4,7 +4,9 @@ clean build makes, byte for byte (`build.json`, the build stamp, apart)."""
 from __future__ import annotations
 
 import filecmp
+import importlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -177,3 +179,61 @@ def test_a_second_generate_walks_no_commit_it_has_seen_and_one_more_walks_that_o
     _append(project / "examples" / "history.yml", BUMP)
     assert invoke("generate", "--config", str(config), "--out", str(out)).exit_code == 0
     assert len(walked) == 1
+
+
+def _generate(config: Path, out: Path) -> str:
+    done = invoke("generate", "--config", str(config), "--out", str(out))
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def _stamps(out: Path) -> dict[str, int]:
+    return {name: (out / name).stat().st_mtime_ns for name in _files(out)}
+
+
+def test_a_generate_with_nothing_changed_writes_build_json_alone_and_reads_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = copy_sample(tmp_path / "project")
+    out = tmp_path / "out"
+    first = _generate(config, out)
+    before = _stamps(out)
+    reads = _walked(monkeypatch)
+
+    def no_collect(*_: Any) -> Any:
+        raise AssertionError("collect ran")
+
+    monkeypatch.setattr(importlib.import_module("generator.cli"), "collect", no_collect)
+    again = _generate(config, out)
+    assert "wrote 1 file" in again and "44 others unchanged" in again
+    after = _stamps(out)
+    assert [n for n in before if before[n] != after[n]] == ["build.json"]
+    assert reads == []
+    # the findings are reported again, as the first run reported them
+    assert again.split("wrote")[0] == first.split("wrote")[0]
+
+
+@pytest.mark.parametrize("change", ["an input", "an output", "a bundle"])
+def test_a_change_to_an_input_or_to_the_output_makes_generate_run_again(
+    tmp_path: Path, change: str
+) -> None:
+    project = tmp_path / "project"
+    config = copy_sample(project)
+    out = tmp_path / "out"
+    _generate(config, out)
+    page = out / "catalog" / "teams" / "index.md"
+    expected = page.read_text(encoding="utf-8")
+    if change == "an input":
+        owners = project / "examples" / "owners.yml"
+        owners.write_text(owners.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    elif change == "an output":
+        page.unlink()
+    else:
+        tar = (
+            project / "examples" / "nexus" / "payments-api" / "1.4.2" / "payments-api-1.4.2.tar.gz"
+        )
+        stamp = tar.stat().st_mtime_ns + 1_000_000_000
+        os.utime(tar, ns=(stamp, stamp))
+    output = _generate(config, out)
+    assert "unchanged" not in output
+    assert page.read_text(encoding="utf-8") == expected

@@ -269,12 +269,20 @@ def build_document(catalog: dict[str, Any], built_at: datetime) -> str:
     """`build.json`: when the site was built and each env repo's commit then. It is the only
     generated file that changes from one build of the same inputs to the next: the theme's
     partial shows it by a script, so no page's HTML holds the time."""
+    return build_json(build_environments(catalog), built_at)
+
+
+def build_environments(catalog: dict[str, Any]) -> list[dict[str, Any]]:
+    """What `build.json` says of each environment."""
+    keys = ("name", "repo", "commit", "commit_date", "status")
+    return [{key: env[key] for key in keys} for env in catalog["environments"]]
+
+
+def build_json(environments: list[Any], built_at: datetime) -> str:
+    """`build.json` of these environments, built at `built_at`."""
     document = {
         "built": built_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "environments": [
-            {key: env[key] for key in ("name", "repo", "commit", "commit_date", "status")}
-            for env in catalog["environments"]
-        ],
+        "environments": environments,
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
 

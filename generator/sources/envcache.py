@@ -44,7 +44,7 @@ class KeptRead:
     bundles: list[tuple[str, str]]  # (sha256, URL) of each bundle read it used
 
 
-def _tools() -> list[Any]:
+def tools() -> list[Any]:
     """The kustomize and kubectl on PATH, by path, size and modification time."""
     found: list[Any] = []
     for name in _TOOLS:
@@ -72,20 +72,28 @@ def _work_tree(view: RepoView) -> list[Any] | None:
     return [rows, sorted(view.outside)]
 
 
+def work_tree_state(env: EnvironmentConfig, view: RepoView) -> Any:
+    """What a read of this repo depends on besides its commit: for a local repo read from its
+    work tree, its files (`_work_tree`), False when they cannot be told; else None."""
+    if view.ref is not None or is_url(env.repo):
+        return None
+    state = _work_tree(view)
+    return False if state is None else state
+
+
 class EnvironmentReads:
     """The kept environment reads of one run (none without a cache folder)."""
 
     def __init__(self, config: Config, owners: Owners, salt: str) -> None:
         self.blobs = Blobs(config.cache / "environments")
         self.config = config
-        self.base = key_of(salt, repr(config), repr(owners), _tools())
+        self.base = key_of(salt, repr(config), repr(owners), tools())
 
     def key(self, env: EnvironmentConfig, view: RepoView | Any) -> str | None:
         """The key of this environment as its repo is now, or None when it cannot be kept."""
         if not isinstance(view, RepoView) or not view.commit or view.history_problem:
             return None
-        state: Any = None
-        if view.ref is None and not is_url(env.repo) and (state := _work_tree(view)) is None:
+        if (state := work_tree_state(env, view)) is False:
             return None
         return key_of(self.base, repr(env), view.commit, view.ref, state)
 
@@ -96,8 +104,10 @@ class EnvironmentReads:
             return None
         try:
             entry = json.loads(data)
-            if not download.unchanged([tuple(r) for r in entry["fetched"]]):
+            fetched = [tuple(r) for r in entry["fetched"]]
+            if not download.unchanged(fetched):
                 return None
+            download.replay(fetched)  # what this run read, though it read them earlier
             return KeptRead(
                 codec.load(Environment, entry["environment"]),
                 [load_finding(f) for f in entry["findings"]],
