@@ -273,6 +273,7 @@ class Environment:
     renderings: tuple[Rendering, ...] = ()  # its root overlays and what rendered each
     others: tuple[WorkloadRef, ...] = ()  # hooks and generateName objects: not services
     production: bool = False  # the config's `production:` (default: its name starts with `prod`)
+    ref: str = ""  # the config's `ref:` of its repo ("": the repo's HEAD)
 
 
 @dataclass(frozen=True)

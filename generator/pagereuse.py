@@ -80,7 +80,8 @@ def _tree_digest(folders: list[str], most: int) -> str | None:
 
 def _config_digest(config: Any) -> str:
     """Of the loaded MkDocs config: every value, each plugin's own config, the theme's."""
-    values = {k: v for k, v in config.items() if k not in ("plugins", "theme")}
+    # where the site is written is no part of any page
+    values = {k: v for k, v in config.items() if k not in ("plugins", "theme", "site_dir")}
     plugins = [(name, dict(plugin.config)) for name, plugin in config.plugins.items()]
     theme = (config.theme.name, list(config.theme.dirs), dict(config.theme))
     return _digest(json.dumps([values, plugins, theme], sort_keys=True, default=_stable))

@@ -248,3 +248,27 @@ def test_every_page_shows_the_build_stamp_from_build_json(
             assert build["built"][:16].replace("T", " ") in shown
             for env in build["environments"]:
                 assert f"{env['name']} {env['commit'][:7]}" in shown
+
+
+def test_a_link_to_an_env_repo_file_is_pinned_to_the_commit_the_site_was_built_from(
+    browser: Any, served_site: str, built_sample_site: Any
+) -> None:
+    import json
+    from pathlib import Path
+
+    site = Site(served_site, "payments-api", "production")  # the sample: its env repos' web URLs
+    build = json.loads((Path(built_sample_site[1]) / "build.json").read_text(encoding="utf-8"))
+    commits = {env["name"]: env["commit"] for env in build["environments"]}
+    page = new_page(browser)
+    visit(page, site.pages()["service"])
+    page.locator(".pd-built").wait_for(state="visible")
+    links: list[list[str]] = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-pd-pin] a'))
+                .map(a => [a.closest('[data-pd-pin]').dataset.pdPin, a.getAttribute('href')])"""
+    )
+    assert len(links) >= 3
+    for env, href in links:
+        assert f"/-/blob/{commits[env]}/environment.yml#L" in href, (env, href)
+    # the page as built, before its script ran, links to the branch
+    html = Path(built_sample_site[1]) / "catalog" / "services" / "payments-api" / "index.html"
+    assert "/-/blob/HEAD/environment.yml#L" in html.read_text(encoding="utf-8")

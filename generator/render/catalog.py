@@ -34,7 +34,7 @@ def _deployment(
     env: Environment | None,
     last: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    web, commit = (env.web, env.commit) if env is not None else ("", "")
+    web, commit, ref = (env.web, env.commit, env.ref) if env is not None else ("", "", "")
     defined = (deployment.version_path or deployment.path, deployment.version_line
                if deployment.version_path else deployment.line)  # fmt: skip
     return {
@@ -66,6 +66,10 @@ def _deployment(
             "file": deployment.version_file or deployment.file,
             "line": deployment.version_line if deployment.version_file else deployment.line,
             "url": file_url(web, commit, defined[0], defined[1]) or None,
+            # the same file at the env repo's branch: what a page links to, which the page's
+            # script pins to the commit build.json names (so no page changes with each commit)
+            "at": ref or "HEAD",
+            "ref_url": file_url(web, ref or "HEAD", defined[0], defined[1]) or None,
         },
         "workloads": [_workload(w) for w in deployment.workloads],
         "findings": _findings(findings),

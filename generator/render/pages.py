@@ -193,6 +193,17 @@ class _Site:
         self.pages[path] = front_matter_title(page, shown)
 
 
+def _unpinned(service: dict[str, Any]) -> dict[str, Any]:
+    """A service of the catalog without the links to its env repos' files at their commit,
+    which its page does not show (it links to the branch, and its script pins the link to the
+    commit in build.json): so that a commit changing another service leaves its page as it was."""
+    deployments = [
+        {**d, "defined_in": {k: v for k, v in d["defined_in"].items() if k != "url"}}
+        for d in service["deployments"]
+    ]
+    return {**service, "deployments": deployments}
+
+
 def _timeline(timelines: pictures.Timelines | None, service: str) -> tuple[Any, Callable[[], Any]]:
     """A service page's timeline, as `add_kept` takes it: what it is drawn from, how to draw it."""
     if timelines is None:
@@ -301,11 +312,12 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
     site.add(paths.REFERENCE, "reference_index.md.j2")
     option_notes = notes_for_options(model)
     for schema in model.schemas:
-        site.add(
+        mine = {o.id: option_notes[o.id] for o in schema.options if o.id in option_notes}
+        site.add_kept(
             paths.schema_page(schema.id),
             "schema.md.j2",
             title=schema.title,
-            **_schema_context(schema, option_notes),
+            **_schema_context(schema, mine),
         )
     site.add(paths.TEMPLATES, "templates_index.md.j2")
     template_notes = notes_for_templates(model)
@@ -335,11 +347,12 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
         long = max(per_environment.values(), default=0) > LATEST_PER_ENVIRONMENT
         history_page = paths.service_history_page(service["name"]) if long else None
         # a page of its own data alone: kept, and rendered again only when that changed
+        shown = _unpinned(service)  # what the page shows, not what changes with each commit
         site.add_kept(
             paths.service_page(service["name"]),
             "service.md.j2",
             title=service["name"],
-            service=service,
+            service=shown,
             latest=LATEST_PER_ENVIRONMENT,
             history_page=history_page,
             now_order=site.now_views,
@@ -350,7 +363,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
                 history_page,
                 "service_history.md.j2",
                 title=f"{service['name']}: history",
-                service=service,
+                service=shown,
                 most=HISTORY_PAGE_CHANGES,
                 now_order=site.now_views,
             )
@@ -362,10 +375,14 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             team_services=[by_name[name] for name in team["services"]],  # looked up, not scanned
         )  # fmt: skip
     site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
+    documents = {doc["name"]: doc for doc in site.catalog["environments"]}
+    services = sorted(site.services)
     for env in model.environments:
-        site.add(
-            paths.environment_page(env.name), "environment.md.j2", title=env.name, environment=env
-        )
+        env_defined = {s: where for (s, e), where in site.defined.items() if e == env.name}
+        site.add_kept(
+            paths.environment_page(env.name), "environment.md.j2", title=env.name,
+            environment=env, doc=documents[env.name], services=services, env_defined=env_defined,
+        )  # fmt: skip
     links = option_links(model)
     site.add(
         paths.CHANGELOG,

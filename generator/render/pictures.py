@@ -341,7 +341,11 @@ class Timelines:
     def facts(self, service: str | None = None) -> list[Any]:
         """All that `of(service)` draws from (with the limits): the window, and each lane's
         changes in it, so that a page can tell its timeline unchanged without drawing it."""
-        lanes = [[c for _, c in self.changes[e.name].get(service, [])] for e in self.environments]
+        lanes = [
+            [(c.date, c.service, c.environment, c.from_version, c.to_version, c.author, c.rollback)
+             for _, c in self.changes[e.name].get(service, [])]
+            for e in self.environments
+        ]  # fmt: skip  # what `_mark_title` and `_kind` read of each change
         return [self.span, [e.name for e in self.environments], lanes, MARKS_PER_LANE]
 
     def of(self, service: str | None = None) -> Timeline:

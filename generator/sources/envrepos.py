@@ -601,7 +601,7 @@ def _read_view(
         history=tuple(changes), web=env.web or "", renderings=tuple(ctx.renderings),
         history_note=note,
         others=tuple(sorted(ctx.others, key=lambda w: (w.kind, w.namespace, w.name))),
-        upstreams=env.promotes_from, production=env.production,
+        upstreams=env.promotes_from, production=env.production, ref=env.ref or "",
     ), findings  # fmt: skip
 
 

@@ -125,6 +125,7 @@
       line.querySelector("small").textContent = "Site built " + data.built.slice(0, 16).replace("T", " ") +
         " UTC" + (repos.length ? " from the env repos at " + repos.join(", ") : "") + ".";
       line.hidden = false;
+      pin(data);
     }
     if (build) { show(build); return; }
     if (!window.fetch) { return; }
@@ -132,6 +133,29 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { build = data; show(data); })
       .catch(function () { /* opened from disk, or no build.json: no stamp */ });
+  }
+
+  // A link to a file of an env repo points at its branch in the page; here it is pinned to the
+  // commit the site was built from (build.json), so it shows what was read. Only a whole
+  // `/blob/<branch>/` segment is replaced, by a commit id of hex digits.
+  function pin(data) {
+    var commits = {};
+    (Array.isArray(data.environments) ? data.environments : []).forEach(function (env) {
+      if (typeof env.commit === "string" && /^[0-9a-f]{7,64}$/.test(env.commit)) {
+        commits[String(env.name)] = env.commit;
+      }
+    });
+    each(document.querySelectorAll("[data-pd-pin]"), function (holder) {
+      var commit = commits[holder.getAttribute("data-pd-pin")];
+      var link = holder.querySelector("a[href]");
+      if (!commit || !link) { return; }
+      var segment = "/blob/" + holder.getAttribute("data-pd-at") + "/";
+      var href = link.getAttribute("href");
+      var at = href.indexOf(segment);
+      if (at !== -1) {
+        link.setAttribute("href", href.slice(0, at) + "/blob/" + commit + "/" + href.slice(at + segment.length));
+      }
+    });
   }
 
   function run() {
