@@ -8,6 +8,7 @@ cleaned with nh3 against an allow-list and written so that MkDocs reads nothing 
 
 from __future__ import annotations
 
+import functools
 import html
 import html.parser
 import json
@@ -432,8 +433,13 @@ def _cut_text(value: Any, limit: int) -> Any:
 def make_environment(limits: Limits | None = None) -> jinja2.Environment:
     """The environment rendering every page, with the filters above; `short_name`,
     `short_version`, `short_image` and `short_text` show a value cut to its limit (the
-    `limits/cut` finding says so), before `text` or `code` escapes it."""
-    limits = limits or Limits()
+    `limits/cut` finding says so), before `text` or `code` escapes it. One per limits in a
+    process: its templates are compiled once."""
+    return _environment(limits or Limits())
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(limits: Limits) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         autoescape=False,
