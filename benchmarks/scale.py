@@ -53,6 +53,7 @@ on the machine moves the figures: the JSON records the load average before and a
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import io
 import itertools
@@ -290,9 +291,12 @@ def one_commit(org: dict[str, Any]) -> tuple[Path, str]:
         did = ""
         for source in reversed(repos[:-1]):  # the nearest environment that runs another version
             theirs = _bundle_entries(source / "environment.yml")
-            service = next((s for s, e in ours.items() if theirs.get(s, e) != e), None)
+            service = next(
+                (s for s, (url, _) in ours.items() if theirs.get(s, (url, ""))[0] != url), None
+            )
             if service is not None:
-                file.write_text(file.read_text().replace(ours[service], theirs[service], 1))
+                entry = _pinned_entry(theirs[service][0], org["bundles"])
+                file.write_text(file.read_text().replace(ours[service][1], entry, 1))
                 did = f"promote {service} from {source.name} into {target.name}"
                 break
         if not did:  # every environment in sync (a tiny org): a commit all the same
@@ -322,15 +326,26 @@ def undo_commit(repo: Path) -> None:
     _git(repo, "reset", "--quiet", "--hard", "HEAD~1")
 
 
-def _bundle_entries(file: Path) -> dict[str, str]:
-    """Each bundle entry of an environment.yml (its url and sha256 lines), by service."""
+def _bundle_entries(file: Path) -> dict[str, tuple[str, str]]:
+    """Each bundle entry of an environment.yml, by service: its URL, and its text (a plain URL
+    line, or the `url:` and `sha256:` lines of a pinned one)."""
     lines, entries = file.read_text().splitlines(keepends=True), {}
     for index, line in enumerate(lines):
-        if line.lstrip().startswith("- url: "):
-            url = line.split("- url: ", 1)[1].strip()
-            service = url.rstrip("/").split("/")[-3]
-            entries[service] = "".join(lines[index : index + 2])
+        item = line.strip()
+        if item.startswith("- url: "):
+            url = item.split("- url: ", 1)[1].strip()
+            entries[url.rstrip("/").split("/")[-3]] = (url, "".join(lines[index : index + 2]))
+        elif item.startswith("- http"):
+            url = item[2:].strip()
+            entries[url.rstrip("/").split("/")[-3]] = (url, line)
     return entries
+
+
+def _pinned_entry(url: str, bundles: list[str]) -> str:
+    """A pinned `url:` entry for this bundle URL, its sha256 that of the org's tarball."""
+    name = "/".join(url.split("/")[-3:])
+    tar = next(Path(b) for b in bundles if b.endswith("/" + name))
+    return f"  - url: {url}\n    sha256: {hashlib.sha256(tar.read_bytes()).hexdigest()}\n"
 
 
 # ---- one size ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
 from ..cachekey import key_of
 from ..kept import Blobs
-from ..model import Model, Schema, Severity, Template
+from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
 from . import matrix, paths, pictures, pitfalls
 from .catalog import catalog_document
@@ -191,6 +191,13 @@ class _Site:
         if not html_title(shown):  # a blank name: the page's file name rather than no title
             shown = posixpath.splitext(posixpath.basename(path))[0]
         self.pages[path] = front_matter_title(page, shown)
+
+
+def _environment_shown(env: Environment) -> Environment:
+    """An environment as its page reads it (its history and objects are in the catalog's
+    document of it): so its key is quick to make, in every build the same."""
+    deployments = tuple(dataclasses.replace(d, workloads=()) for d in env.deployments)
+    return dataclasses.replace(env, deployments=deployments, history=(), others=(), renderings=())
 
 
 def _unpinned(service: dict[str, Any]) -> dict[str, Any]:
@@ -381,7 +388,8 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
         env_defined = {s: where for (s, e), where in site.defined.items() if e == env.name}
         site.add_kept(
             paths.environment_page(env.name), "environment.md.j2", title=env.name,
-            environment=env, doc=documents[env.name], services=services, env_defined=env_defined,
+            environment=_environment_shown(env), doc=documents[env.name], services=services,
+            env_defined=env_defined,
         )  # fmt: skip
     links = option_links(model)
     site.add(
