@@ -36,6 +36,7 @@ from conftest import (
     CHROMIUM_ARGS,
     GIT_IDENTITY,
     NEXUS,
+    git,
     git_init,
     invoke,
     make_config,
@@ -429,6 +430,7 @@ def _env_repos(root: Path) -> None:
                 f"Author {NO_ANGLE}",
             )
     _overlay_repo(root / "envs" / "stage")
+    git(root / "envs" / "stage", "branch", NO_SPACE)  # the config's `ref:` names it (git allows it)
     bundle = {
         "service": f"bundled {NAME}",
         "version": _p("1.0.0"),
@@ -528,7 +530,7 @@ def hostile_site(root: Path) -> Path:
         environments=[
             {"name": "dev", "repo": "envs/dev", "web": f"javascript:{RUN.replace(' ', '')}"},
             {"name": "prod", "repo": f"envs/prod{NO_SPACE}", "web": _p("https://git.example/prod")},
-            {"name": "stage", "repo": "envs/stage"},
+            {"name": "stage", "repo": "envs/stage", "ref": NO_SPACE},
         ],
         bundles={"mirrors": {NEXUS: "mirror/"}},
         releases=[

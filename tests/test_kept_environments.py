@@ -125,3 +125,14 @@ def test_a_folder_that_is_not_a_git_repo_is_read_every_time(
     collect(load_config(config))
     collect(load_config(config))
     assert reads == ["dev", "dev"]
+
+
+def test_the_code_digest_covers_every_file_of_the_package_that_makes_a_site() -> None:
+    from generator.cachekey import package_files
+
+    names = {name.replace("\\", "/") for name, _ in package_files()}
+    for part in ("/cachekey.py", "/render/templates/service.md.j2", "/render/assets/catalog.js",
+                 "/render/assets/site.css", "/render/overrides/main.html",
+                 "/formats/mkdocs.default.yml"):  # fmt: skip
+        assert part in names, part
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from typing import Any
+from urllib.parse import quote
 
 from ..analysis.promotion import stages
 from ..analysis.versions import instant
@@ -68,8 +69,8 @@ def _deployment(
             "url": file_url(web, commit, defined[0], defined[1]) or None,
             # the same file at the env repo's branch: what a page links to, which the page's
             # script pins to the commit build.json names (so no page changes with each commit)
-            "at": ref or "HEAD",
-            "ref_url": file_url(web, ref or "HEAD", defined[0], defined[1]) or None,
+            "at": quote(ref, safe="/") if ref else "HEAD",
+            "ref_url": file_url(web, quote(ref, safe="/") if ref else "HEAD", *defined) or None,
         },
         "workloads": [_workload(w) for w in deployment.workloads],
         "findings": _findings(findings),
