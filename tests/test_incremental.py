@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,27 @@ def test_a_change_to_an_input_or_to_the_output_makes_generate_run_again(
     output = _generate(config, out)
     assert "unchanged" not in output
     assert page.read_text(encoding="utf-8") == expected
+
+
+def test_an_incremental_build_of_an_overlay_layout_after_a_tag_bump_is_the_clean_build(
+    tmp_path: Path,
+) -> None:
+    """The Kustomize layout of the benchmark's organisation (small): the env repos are read
+    from their work trees, rendered by kustomize, and one merge bumps an image tag."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import org as made  # the benchmark's organisation generator
+    import scale
+
+    root = tmp_path / "org"
+    sizes = made.Sizes(services=12, commits=60, options=20, templates=2, fragments=3)
+    org = scale.prepare_org(root, sizes, "overlay")
+    config = root / "pipeline-docs.yml"
+    _build(config)
+    scale.one_commit(org)
+    assert _unchanged(_build(config)) > 0
+    incremental = tmp_path / "incremental"
+    shutil.copytree(root / "site", incremental)
+    shutil.rmtree(root / ".cache")
+    shutil.rmtree(root / "site")
+    assert _unchanged(_build(config)) == 0
+    _same_site(incremental, root / "site")
