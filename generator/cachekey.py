@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import stat
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 _MOST_FILES = 2_000  # files hashed at most (the package has about a hundred and twenty)
@@ -49,3 +52,37 @@ def key_of(*parts: Any) -> str:
     """A cache key (hex) of the code and these JSON-able parts."""
     text = json.dumps([code_digest(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stated_files(paths: list[Path], most: int) -> list[Any] | None:
+    """Each file under `paths` as [path, size, modification time], sorted, for a key that
+    changes when one of them does; a path that is not there is a row too (its appearing is a
+    change). None past `most` rows."""
+    rows: list[Any] = []
+    pending = [str(p) for p in paths]
+    while pending:
+        path = pending.pop()
+        if len(rows) > most:
+            return None
+        try:
+            info = os.stat(path)
+        except OSError:
+            rows.append([path, None, None])
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            rows.append([path, info.st_size, info.st_mtime_ns])
+            continue
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                    else:
+                        try:
+                            found = entry.stat()
+                            rows.append([entry.path, found.st_size, found.st_mtime_ns])
+                        except OSError:
+                            rows.append([entry.path, None, None])
+        except OSError:
+            rows.append([path, "unlistable", None])
+    return None if len(rows) > most else sorted(rows, key=lambda row: row[0])

@@ -39,6 +39,7 @@ from .sample import SampleError, prepare_sample
 from .siteconfig import SiteConfigError
 from .sources import download
 from .sources.announcements import TYPES, write_fragment
+from .sources.gitrepo import fetching_once
 from .sources.schemas import read_schema_folder
 from .validation import Validator, make_validator, schema_file_validator
 from .yamlload import load_data_file
@@ -282,17 +283,18 @@ def generate_command(config_path: str, out: str) -> None:
     config = _config(config_path)
     folder = Path(out)
     record = RunRecord(config, folder)
-    key = _inputs_key(config)
-    last = record.unchanged(key)
-    if last is not None:
-        findings, environments, count = last
-        write_pages({paths.BUILD_JSON: build_json(environments, datetime.now(UTC))}, folder)
-        _report_findings(tuple(findings))
-        _done(f"wrote {amount(1, 'file')} to {out}",
-              f"the {amount(count, 'other')} unchanged, as nothing they are made of changed")  # fmt: skip
-        return
-    with download.recording() as fetched:
-        model = collect(config)
+    with fetching_once():  # the commits the key holds are those collect reads
+        key = _inputs_key(config)
+        last = record.unchanged(key)
+        if last is not None:
+            findings, environments, count = last
+            write_pages({paths.BUILD_JSON: build_json(environments, datetime.now(UTC))}, folder)
+            _report_findings(tuple(findings))
+            _done(f"wrote {amount(1, 'file')} to {out}",
+                  f"the {amount(count, 'other')} unchanged, as nothing they are made of changed")  # fmt: skip
+            return
+        with download.recording() as fetched:
+            model = collect(config)
     pages = generate(config, model)
     written = write_pages(pages, folder)
     environments = json.loads(pages[paths.BUILD_JSON])["environments"]

@@ -30,14 +30,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .cachekey import key_of
+from .cachekey import key_of, stated_files
 from .kept import Blobs, Kept
 from .render import htmlblocks
 
@@ -62,20 +61,8 @@ def _digest(data: bytes | str) -> str:
 
 def _tree_digest(folders: list[str], most: int) -> str | None:
     """Of every file under the folders, by path, size and modification time; None past `most`."""
-    rows: list[str] = []
-    pending = [Path(f) for f in folders if Path(f).is_dir()]
-    while pending:
-        folder = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if len(rows) >= most:
-                    return None
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(Path(entry.path))
-                else:
-                    info = entry.stat()
-                    rows.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
-    return _digest("\n".join(sorted(rows)))
+    rows = stated_files([Path(f) for f in folders], most)
+    return None if rows is None else _digest(json.dumps(rows))
 
 
 def _config_digest(config: Any) -> str:

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .cachekey import key_of
+from .cachekey import key_of, stated_files
 from .config import Config
 from .kept import dump_finding, load_finding
 from .model import Finding
@@ -37,29 +37,6 @@ from .sources.gitrepo import RepoError, RepoView, git, open_repo
 
 MOST_FILES = 100_000  # files under the config's folders stated for the key; more: no record
 MOST_RECORD_BYTES = 64 * 1024 * 1024
-
-
-def _stated(paths: list[Path], rows: list[Any]) -> bool:
-    """Each file under `paths`, by path, size and modification time, into `rows`; False past
-    `MOST_FILES`. A path that is not there is a row too: its appearing is a change."""
-    pending = list(paths)
-    while pending:
-        path = pending.pop()
-        if len(rows) > MOST_FILES:
-            return False
-        try:
-            info = path.stat()
-        except OSError:
-            rows.append([str(path), None, None])
-            continue
-        if path.is_dir():
-            try:
-                pending.extend(sorted(path.iterdir()))
-            except OSError:
-                rows.append([str(path), "unlistable", None])
-            continue
-        rows.append([str(path), info.st_size, info.st_mtime_ns])
-    return True
 
 
 def _named(config: Config) -> list[Path]:
@@ -101,8 +78,8 @@ def _environments(config: Config) -> list[Any] | None:
 
 def inputs_key(config: Config) -> str | None:
     """The key of everything a run reads but the bundles, as it is now; None when unknown."""
-    rows: list[Any] = []
-    if not _stated(_named(config), rows):
+    rows = stated_files(_named(config), MOST_FILES)
+    if rows is None:
         return None
     environments = _environments(config)
     if environments is None:

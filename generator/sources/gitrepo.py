@@ -18,6 +18,9 @@ import re
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -366,8 +369,24 @@ def _born(root: Path) -> bool:
     return True
 
 
+# URLs already fetched within `fetching_once()`: one run asks for a repo's commit before it reads
+# the repo (`runs.inputs_key`), and reads what it was told, without asking the remote twice
+_fetched: ContextVar[set[str] | None] = ContextVar("pipeline_docs_fetched", default=None)
+
+
+@contextmanager
+def fetching_once() -> Iterator[None]:
+    """Within the block, each remote repo is fetched at most once."""
+    token = _fetched.set(set())
+    try:
+        yield
+    finally:
+        _fetched.reset(token)
+
+
 def clone_or_fetch(url: str, cache: Path) -> Path:
-    """A bare mirror of `url` in the cache: cloned once, fetched afterwards."""
+    """A bare mirror of `url` in the cache: cloned once, fetched afterwards (once within
+    `fetching_once`)."""
     name = (
         hashlib.sha256(url.encode()).hexdigest()[:16]
         + "-"
@@ -376,6 +395,9 @@ def clone_or_fetch(url: str, cache: Path) -> Path:
     target = cache / "repos" / name
     if url.startswith("-"):
         raise RepoError(f"{url!r} is not a repository URL")
+    fetched = _fetched.get()
+    if fetched is not None and url in fetched and target.is_dir():
+        return target
     if target.is_dir():
         with working(f"fetching {url}"):
             git(["fetch", "--quiet", "--prune", "--force", "origin",
@@ -384,6 +406,8 @@ def clone_or_fetch(url: str, cache: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         with working(f"cloning {url}"):
             git(["clone", "--quiet", "--mirror", "--", url, str(target)])
+    if fetched is not None:
+        fetched.add(url)
     return target
 
 
