@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from . import progress
+from . import engines, progress
 from .analysis.links import DeadLink, dead_links, replaced_pages
 from .analysis.promotion import Step, from_upstreams, promotion
 from .analysis.quotes import missing_facts
@@ -288,10 +288,13 @@ def generate_command(config_path: str, out: str) -> None:
         last = record.unchanged(key)
         if last is not None:
             findings, environments, count = last
-            write_pages({paths.BUILD_JSON: build_json(environments, datetime.now(UTC))}, folder)
+            stamp = build_json(environments, datetime.now(UTC), config.stale_after)
+            write_pages({paths.BUILD_JSON: stamp}, folder)
+            beside = _engine_config(config, folder)  # as the last run left it, or made again
             _report_findings(tuple(findings))
             _done(f"wrote {amount(1, 'file')} to {out}",
-                  f"the {amount(count, 'other')} unchanged, as nothing they are made of changed")  # fmt: skip
+                  f"the {amount(count, 'other')} unchanged, as nothing they are made of changed; "
+                  + beside)  # fmt: skip
             return
         with download.recording() as fetched:
             model = collect(config)
@@ -301,7 +304,17 @@ def generate_command(config_path: str, out: str) -> None:
     kept = [path for path in written if path != folder / paths.BUILD_JSON]
     record.save(key, fetched, kept, model.findings, environments)
     _summary(model)
-    _done(f"wrote {amount(len(written), 'file')} to {out}")
+    _done(f"wrote {amount(len(written), 'file')} to {out}", _engine_config(config, folder))
+
+
+def _engine_config(config: Config, folder: Path) -> str:
+    """The mkdocs.yml beside `generate`'s output, for Zensical (or MkDocs) to build it: what
+    the last line says of it."""
+    made = engines.generated_mkdocs(config, folder)
+    shown = (folder.parent / made.file.name).as_posix()  # as the user named the folder
+    if made.written:
+        return f"{shown} beside it builds them (zensical build -f {shown})"
+    return f"no mkdocs.yml written beside it: {made.why}"
 
 
 def _inputs_key(config: Config) -> str | None:
@@ -319,11 +332,21 @@ def _inputs_key(config: Config) -> str | None:
 @click.option(
     "--site-dir", type=click.Path(file_okay=False), help="Where to build (default: site/)."
 )
-def build_command(config_path: str, fail_on: str, site_dir: str | None) -> None:
-    """Build the MkDocs site, strict; exit 1 when a finding reaches --fail-on.
+@click.option(
+    "--engine", type=click.Choice(engines.ENGINES), default="mkdocs", show_default=True,
+    help="What builds the site from the same mkdocs.yml: MkDocs 1.6, or ProperDocs.",
+)  # fmt: skip
+def build_command(config_path: str, fail_on: str, site_dir: str | None, engine: str) -> None:
+    """Build the site, strict; exit 1 when a finding reaches --fail-on.
 
     A dead link or a missing fact of a guide below --fail-on is reported, as `check` does, and
-    not failed on."""
+    not failed on. With `--engine properdocs`, ProperDocs builds it, in a child process."""
+    if engine == "properdocs" and not engines.aliased():
+        if why := engines.missing(engine):
+            click.echo(f"cannot build with {engine}: {why}", err=True)
+            sys.exit(2)
+        args = ["build", "--config", config_path, "--fail-on", fail_on, "--engine", engine]
+        sys.exit(engines.run_child(engine, args + (["--site-dir", site_dir] if site_dir else [])))
     from mkdocs.exceptions import ConfigurationError, MkDocsException
     from pymdownx.snippets import SnippetMissingError  # type: ignore[import-untyped]
 
@@ -450,6 +473,10 @@ def _catalog_table(
         rows, found, "what check finds where the service is deployed"
     )
     legend = "< pending (an earlier env is ahead)  ! skipped (an earlier env never ran it)\n"
+    for e in document["environments"]:
+        if e["name"] in envs and e["earlier"]:
+            shown = e["earlier"]["read"][:16].replace("T", " ")
+            legend += f"{e['name']}: from {shown} UTC, repo unreadable now\n"
     if any(cell["problem"] for s in document["services"] for cell in s["deployments"]):
         legend += "? not known for sure: see the environment's findings\n"
     return _table(rows) + (legend if envs else "") + findings_legend
@@ -459,8 +486,9 @@ def _catalog_table(
 @config_option
 @click.option("--env", help="Only this environment.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+    "--format", "fmt", type=click.Choice(["table", "json", "backstage"]), default="table",
+    show_default=True, help="backstage: Backstage catalog entities, as multi-document YAML.",
+)  # fmt: skip
 @findings_flag
 def catalog_command(config_path: str, env: str | None, fmt: str, listed: bool) -> None:
     """What runs where, who owns it, which version."""
@@ -475,6 +503,11 @@ def catalog_command(config_path: str, env: str | None, fmt: str, listed: bool) -
     document = catalog_document(model)
     if fmt == "json":
         click.echo(json.dumps(document, indent=2, sort_keys=True))
+    elif fmt == "backstage":
+        from .render.backstage import backstage_yaml
+
+        text = backstage_yaml(document, config.backstage.lifecycle, config.site_url, env)
+        click.echo(text, nl=False)
     else:
         click.echo(_catalog_table(document, env, model.limits, _findings_at(model)), nl=False)
     _count_line(model, listed, f"catalog of {_services_in(model, env)}")
@@ -770,7 +803,10 @@ def announce_command(
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--schema", "schema_ref", required=True,
-              help="A schema id of the pipeline (its `schemas:` folder), or the path of a schema file.")  # fmt: skip
+              help="A schema id of the pipeline (its `schemas:` folder), the path of a schema file, or "
+                   "the http(s) URL of a schema the site publishes (schemas/<id>.json), fetched on "
+                   "each run; its last copy is kept in the config's cache folder, else in "
+                   "./.cache/pipeline-docs/, and used when the server cannot be reached.")  # fmt: skip
 @click.option("--config", "config_path", default="pipeline-docs.yml", show_default=True,
               type=click.Path(dir_okay=False), help="Where the pipeline's schemas are named.")  # fmt: skip
 @fail_on_option
@@ -797,8 +833,24 @@ def validate_command(files: tuple[str, ...], schema_ref: str, config_path: str, 
 
 
 def _validator_for(schema_ref: str, config_path: str) -> tuple[Validator, str]:
-    """The validator and schema id for `--schema`: a file path, or an id in the config's schemas."""
-    path = Path(schema_ref)
+    """The validator and schema id for `--schema`: a file path, an http(s) URL the site
+    publishes a schema at (sources/schemaurl.py), or an id in the config's schemas."""
+    from .sources import schemaurl
+
+    if schemaurl.is_url(schema_ref):
+        config = _config(config_path) if Path(config_path).is_file() else None
+        cache = schemaurl.cache_folder(config.cache if config else None)
+        try:
+            validator, sid, note = schemaurl.url_validator(
+                schema_ref, cache, config.limits if config else Limits()
+            )
+        except schemaurl.SchemaFetchError as error:
+            click.echo(str(error), err=True)
+            sys.exit(2)
+        if note:
+            click.echo(note, err=True)
+        return validator, sid
+    path = Path(schemaurl.local_path(schema_ref))
     if path.suffix.lower() in (".json", ".yaml", ".yml") and path.is_file():
         validator = schema_file_validator(path)
         if not validator.known(schema_id(path)):

@@ -26,6 +26,7 @@ from .sources.envcache import EnvironmentReads
 from .sources.envrepos import read_environment
 from .sources.owners import read_owners
 from .sources.releases import read_releases
+from .sources.schemabundle import published_schemas
 from .sources.schemas import read_schema_folder
 from .sources.templates import read_templates
 from .validation import Validator, make_validator
@@ -154,6 +155,8 @@ def _collect(config: Config) -> Model:
     )
     checked.save()
     findings += found
+    published, found = published_schemas(loaded, config.limits)
+    findings += found
     validator = make_validator(loaded, schemas, config.limits)
     templates, found = read_templates(config.templates, config.display)
     findings += found
@@ -180,6 +183,7 @@ def _collect(config: Config) -> Model:
         title=config.title,
         site_url=config.site_url,
         schemas=tuple(schemas),
+        published_schemas=published,
         templates=tuple(templates),
         environments=history_as_cataloged(tuple(environments)),
         teams=owners.teams,
@@ -187,6 +191,7 @@ def _collect(config: Config) -> Model:
         releases=tuple(releases),
         guides=read_guides(config),
         limits=config.limits,
+        stale_after=config.stale_after,
     )
     model = dataclasses.replace(model, schema_changes=release_diffs(model))
     findings += reference_findings(model)

@@ -73,6 +73,13 @@ class ReleaseConfig:
 
 
 @dataclass(frozen=True)
+class BackstageConfig:
+    """`backstage:`: what the Backstage export needs that the inputs do not say."""
+
+    lifecycle: str = "production"  # every Component's `spec.lifecycle`
+
+
+@dataclass(frozen=True)
 class Ignore:
     """A finding to ignore, by rule and path glob, with the reason why."""
 
@@ -106,6 +113,8 @@ class Config:
     sample: Path | None = None
     cache: Path = field(default=Path(".cache"))
     site_url: str = ""
+    stale_after: int = 86_400  # seconds (`freshness.stale_after`): older data is marked stale
+    backstage: BackstageConfig = field(default_factory=BackstageConfig)
     lines: tuple[tuple[str, int], ...] = ()  # each key path, slash-joined, -> its line
 
     def line_of(self, *path: str | int) -> int | None:
@@ -512,6 +521,14 @@ def _unknown_rules(document: Document, display: str) -> list[ConfigProblem]:
     ]
 
 
+_UNIT_SECONDS = {"m": 60, "h": 3_600, "d": 86_400}
+
+
+def _seconds(age: str) -> int:
+    """`36h` in seconds; the config's schema has checked its form."""
+    return int(age[:-1]) * _UNIT_SECONDS[age[-1]]
+
+
 def _build(file: Path, data: dict[str, Any]) -> Config:
     root = file.parent
 
@@ -575,4 +592,6 @@ def _build(file: Path, data: dict[str, Any]) -> Config:
         sample=resolve(data.get("sample")),
         cache=cache,
         site_url=str(data.get("site_url") or ""),
+        stale_after=_seconds(data.get("freshness", {}).get("stale_after", "24h")),
+        backstage=BackstageConfig(data.get("backstage", {}).get("lifecycle", "production")),
     )

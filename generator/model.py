@@ -236,6 +236,7 @@ class Deployment:
     version_line: int | None = None  # as `file` is; "" when that is `file` itself
     path: str = ""  # `file` as a path in the env repo, for links to it ("" outside a repo)
     version_path: str = ""  # `version_file` as a path in the env repo
+    part_of: str = ""  # its workloads' `app.kubernetes.io/part-of` label: the system it is part of
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,10 @@ class Environment:
     others: tuple[WorkloadRef, ...] = ()  # hooks and generateName objects: not services
     production: bool = False  # the config's `production:` (default: its name starts with `prod`)
     ref: str = ""  # the config's `ref:` of its repo ("": the repo's HEAD)
+    # when its repo cannot be read now but an earlier run read it: when that was (ISO 8601,
+    # UTC), and why it cannot be read now; what is shown is what that run read
+    earlier: str = ""
+    unreadable_now: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,8 @@ class Model:
     title: str
     site_url: str = ""  # where the site is published, when the config says
     schemas: tuple[Schema, ...] = ()
+    # (schema id, its JSON as the site publishes it: the files its $refs name brought in)
+    published_schemas: tuple[tuple[str, str], ...] = ()
     templates: tuple[Template, ...] = ()
     environments: tuple[Environment, ...] = ()
     teams: tuple[Team, ...] = ()
@@ -338,3 +345,4 @@ class Model:
     drift: tuple[tuple[str, str, str], ...] = ()  # (service, environment, "pending" | "skipped")
     findings: tuple[Finding, ...] = field(default=())
     limits: Limits = field(default_factory=Limits)  # the config's bounds: how pages cut values
+    stale_after: int = 86_400  # seconds: older data, pages warn of it when they are read

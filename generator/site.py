@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import pagereuse, progress, siteconfig
+from . import engines, pagereuse, progress, siteconfig
 from .collect import collect
 from .config import Config, load_config
 from .facts import facts_folder, guide_facts, inert, write_facts
@@ -75,7 +75,7 @@ def site_markdown(config: Config) -> SiteMarkdown:
     mkdocs.yml beside the config with what the generated pages need added (as `build` adds
     them), else of the default one (whose docs/ is the one beside the config)."""
     own = config.root / "mkdocs.yml"
-    if own.is_file():
+    if own.is_file() and not engines.made_by_generate(own):
         try:
             data = _read_mkdocs(own)
             entries = siteconfig.markdown_extensions(data, config, True, [])
@@ -119,7 +119,7 @@ def mkdocs_config_file(config: Config) -> Path:
     """The project's mkdocs.yml beside the config, or a default one made in the cache (its
     docs folder the project's docs/ when there is one)."""
     own = config.root / "mkdocs.yml"
-    if own.is_file():
+    if own.is_file() and not engines.made_by_generate(own):  # not the one for `generate`'s output
         return own
     folder = config.cache / "mkdocs"
     docs = config.root / "docs"
@@ -164,7 +164,7 @@ class _BesideProgress(logging.StreamHandler):  # type: ignore[type-arg]
 
 def _show_mkdocs_log() -> None:
     """MkDocs' warnings on stderr, as `mkdocs build` would show them."""
-    logger = logging.getLogger("mkdocs")
+    logger = logging.getLogger(engines.logger_name())
     if not any(getattr(h, "_pipeline_docs", False) for h in logger.handlers):
         handler = _BesideProgress()
         handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
@@ -310,13 +310,15 @@ def build_site(
         _rendered[config.file] = (model, pages)
     write_facts(facts_folder(config), guide_facts(model))
     warnings = _Warnings()
-    logger = logging.getLogger("mkdocs")
+    logger = logging.getLogger(engines.logger_name())
     logger.addHandler(warnings)
     try:
         mkdocs_config, _ = _load_mkdocs(config, strict, site_dir, check_paths, say=True)
         counter = _add_plugins(mkdocs_config)
-        # pages whose inputs did not change since the last build are taken from the cache
-        reuse = pagereuse.PageReuse.of(mkdocs_config, config.cache / "site-pages", counter.wrote)
+        # pages whose inputs did not change since the last build are taken from the cache; with
+        # MkDocs itself only (whose build steps it wraps)
+        pages_cache = None if engines.aliased() else config.cache / "site-pages"
+        reuse = pagereuse.PageReuse.of(mkdocs_config, pages_cache, counter.wrote)
         mkdocs_config.plugins.on_startup(command="build", dirty=False)
         try:
             with pagereuse.reusing(reuse):

@@ -347,7 +347,8 @@ def snapshot(roots: list[Path], exclude: list[Path]) -> set[str]:
             real = os.path.realpath(folder)
             dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(real, d)) not in skipped]
             for name in dirs + files:
-                seen.add(os.path.join(real, name))
+                if os.path.join(real, name) not in skipped:
+                    seen.add(os.path.join(real, name))
     return seen
 
 
@@ -494,8 +495,9 @@ class Sandbox:
 
     def watched(self) -> set[str]:
         """Everything under the case's folder (the config's folder, HOME, TMPDIR and whatever
-        sits next to them) but the output and the cache folders."""
-        return snapshot([self.base], [self.out, self.cache])
+        sits next to them) but the output and the cache folders, and the mkdocs.yml `generate`
+        writes beside its output (for Zensical)."""
+        return snapshot([self.base], [self.out, self.cache, self.out.parent / "mkdocs.yml"])
 
     def freeze(self) -> None:
         self.before = self.watched()

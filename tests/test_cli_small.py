@@ -425,7 +425,7 @@ def _keys(schema: dict[str, Any], path: Key = ()) -> Iterator[tuple[Key, dict[st
 BASE = {
     "title": "T", "environments": [{"name": "dev", "repo": "envs/dev"}], "owner_labels": ["team"],
     "bundles": {"mirrors": {}, "allow": ["https://x.test/"]},
-    "releases": [{"name": "r"}], "limits": {}, "validate": {},
+    "releases": [{"name": "r"}], "limits": {}, "validate": {}, "freshness": {}, "backstage": {},
     "checks": {"ignore": [{"rule": "yaml/parse-error", "reason": "x"}]},
 }  # fmt: skip
 

@@ -361,6 +361,7 @@ def _env_repos(root: Path) -> None:
                     {
                         "app.kubernetes.io/name": f"api {NAME}",
                         "app.kubernetes.io/version": _p("9.9.9"),
+                        "app.kubernetes.io/part-of": _p("system"),
                         "team": team,
                     },
                     _p("ns"),
@@ -559,6 +560,9 @@ FIXED: dict[str, str] = {
     "Environment.commit": "a commit id git made",
     "Environment.commit_date": "a date git made",
     "Environment.history_note": "written by the reader: why there is no history",
+    "Environment.earlier": "a time the generator wrote (ISO 8601, UTC) when it read the repo",
+    "Environment.unreadable_now": "the message of the `envrepo/unreadable` finding it replaces "
+    "(whose payloads are covered); set only when an earlier run read the repo",
     "Environment.name": "the config schema's pattern forbids markup",
     "Environment.status": "`` or `unreadable`",
     "Environment.upstreams": "environment names: the config schema's pattern forbids markup",

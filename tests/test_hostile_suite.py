@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 import yaml
+from catalogschema import assert_valid_catalog
 from conftest import NEXUS, deployment_yaml, git, git_commit, git_init, make_config, tarball, write
 from hostile import BundleServer, Run, Sandbox, everything_written, generated_files, sandbox
 
@@ -668,6 +669,7 @@ def assert_site(box: Sandbox, expect: Expect) -> None:
         too_long = [part for part in path.split("/") if len(part.encode()) > 255]
         assert not too_long, f"a page file name over 255 bytes: {too_long[0][:80]}..."
     document = json.loads(files["catalog.json"].read_text("utf-8"))
+    assert_valid_catalog(document)  # against the schema published beside it
     where = {
         (d["environment"], s["name"]): d.get("version")
         for s in document["services"]

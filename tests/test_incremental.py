@@ -206,7 +206,7 @@ def test_a_generate_with_nothing_changed_writes_build_json_alone_and_reads_nothi
 
     monkeypatch.setattr(importlib.import_module("generator.cli"), "collect", no_collect)
     again = _generate(config, out)
-    assert "wrote 1 file" in again and "44 others unchanged" in again
+    assert "wrote 1 file" in again and f"{len(before) - 1} others unchanged" in again
     after = _stamps(out)
     assert [n for n in before if before[n] != after[n] and n != "build.json"] == []
     assert json.loads((out / "build.json").read_text(encoding="utf-8"))["environments"]

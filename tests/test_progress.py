@@ -311,7 +311,9 @@ def _lines(tmp_path: Path, config: Path) -> dict[str, tuple[list[str], str]]:
     found = r"(; [0-9]+ (error|warning|note)s?.*; --findings lists them)?"
     return {
         "generate": (["generate", "--config", c, "--out", str(tmp_path / "out")],
-                     rf"wrote [0-9]+ files to {re.escape(str(tmp_path / 'out'))}{TOOK}"),
+                     rf"wrote [0-9]+ files to {re.escape(str(tmp_path / 'out'))}{TOOK}; "
+                     rf"{re.escape(str(tmp_path / 'mkdocs.yml'))} beside it builds them "
+                     r"\(zensical build -f .*mkdocs\.yml\)"),
         "check": (["check", "--config", c, "--fail-on", "never"],
                   rf"checked pipeline-docs\.yml \(1 service in 2 environments\): {totals}{TOOK}"),
         "check json": (["check", "--config", c, "--format", "json", "--fail-on", "never"],

@@ -4,6 +4,7 @@ all read this, so they cannot disagree."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -63,6 +64,7 @@ def _deployment(
         "versions": list(deployment.versions) or None,
         "version_file": deployment.version_file or None,
         "version_line": deployment.version_line,
+        "part_of": deployment.part_of or None,
         "defined_in": {
             "file": deployment.version_file or deployment.file,
             "line": deployment.version_line if deployment.version_file else deployment.line,
@@ -94,14 +96,23 @@ def _workload(workload: WorkloadRef) -> dict[str, Any]:
 
 
 def status_of(env: Environment) -> str:
-    """`read`, `unreadable`, `not rendered by kustomize`, or `incomplete` (the built-in renderer
-    could not follow all of an overlay)."""
+    """`read`, `unreadable`, `from an earlier build` (unreadable now, shown as an earlier run
+    read it), `not rendered by kustomize`, or `incomplete` (the built-in renderer could not
+    follow all of an overlay)."""
     problems = [r.problem for r in env.renderings if r.problem]
     if env.status:
         return env.status
     if any(p.startswith("not rendered by kustomize") for p in problems):
         return "not rendered by kustomize"
     return "incomplete" if problems else "read"
+
+
+def _earlier(env: Environment) -> dict[str, Any] | None:
+    """When an earlier run read what is shown, its commit, and why the repo cannot be read
+    now; None when it was read now."""
+    if not env.earlier:
+        return None
+    return {"read": env.earlier, "commit": env.commit or None, "reason": env.unreadable_now}
 
 
 def renderer_of(env: Environment) -> str | None:
@@ -254,6 +265,8 @@ def catalog_document(model: Model) -> dict[str, Any]:
                 "stage": stage.get(env.name, 0),
                 "upstreams": list(env.upstreams),
                 "status": status_of(env),
+                # unreadable now, shown as an earlier run read it: when, and why not now
+                "earlier": _earlier(env),
                 "renderer": renderer_of(env),
                 "history": env.history_note or None,
                 "overlays": [
@@ -269,3 +282,9 @@ def catalog_document(model: Model) -> dict[str, Any]:
         "services": service_docs,
         "findings": {level: counts.get(level, 0) for level in ("error", "warning", "info")},
     }
+
+
+def catalog_schema() -> str:
+    """The JSON Schema of `catalog_document` (formats/catalog.schema.json), as the package holds
+    it: the site publishes it beside catalog.json, byte for byte."""
+    return resources.files("generator").joinpath("formats/catalog.schema.json").read_text("utf-8")

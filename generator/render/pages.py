@@ -22,7 +22,7 @@ from ..kept import Blobs
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
 from . import matrix, paths, pictures, pitfalls
-from .catalog import catalog_document
+from .catalog import catalog_document, catalog_schema
 from .changelog import (
     link_for_option,
     notes_for_options,
@@ -283,24 +283,30 @@ def render_pages(
         return site.pages
 
 
-def build_document(catalog: dict[str, Any], built_at: datetime) -> str:
+def build_document(catalog: dict[str, Any], built_at: datetime, stale_after: int) -> str:
     """`build.json`: when the site was built and each env repo's commit then. It is the only
     generated file that changes from one build of the same inputs to the next: the theme's
     partial shows it by a script, so no page's HTML holds the time."""
-    return build_json(build_environments(catalog), built_at)
+    return build_json(build_environments(catalog), built_at, stale_after)
 
 
 def build_environments(catalog: dict[str, Any]) -> list[dict[str, Any]]:
     """What `build.json` says of each environment."""
     keys = ("name", "repo", "commit", "commit_date", "status")
-    return [{key: env[key] for key in keys} for env in catalog["environments"]]
+    return [
+        {**{key: env[key] for key in keys}, "read": env["earlier"]["read"] if env["earlier"] else None}
+        for env in catalog["environments"]
+    ]  # fmt: skip
 
 
-def build_json(environments: list[Any], built_at: datetime) -> str:
-    """`build.json` of these environments, built at `built_at`."""
+def build_json(environments: list[Any], built_at: datetime, stale_after: int) -> str:
+    """`build.json` of these environments, built at `built_at`: each environment's data was
+    read then, or at its `read` (an earlier run's, its repo unreadable now); a page that shows
+    it warns when it is older than `stale_after` seconds."""
     document = {
         "built": built_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "environments": environments,
+        "stale_after": stale_after,
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
 
@@ -318,12 +324,15 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
              timeline=timelines.of() if timelines else None)  # fmt: skip
     site.add(paths.REFERENCE, "reference_index.md.j2")
     option_notes = notes_for_options(model)
+    published = {schema_id for schema_id, _ in model.published_schemas}
     for schema in model.schemas:
         mine = {o.id: option_notes[o.id] for o in schema.options if o.id in option_notes}
+        download = paths.published_link(schema.id, model.site_url)
         site.add_kept(
             paths.schema_page(schema.id),
             "schema.md.j2",
             title=schema.title,
+            published=download if schema.id in published else None,
             **_schema_context(schema, mine),
         )
     site.add(paths.TEMPLATES, "templates_index.md.j2")
@@ -417,7 +426,10 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
     site.pages[paths.CATALOG_JSON] = (
         json.dumps(site.catalog, sort_keys=True, separators=(",", ":")) + "\n"
     )
-    site.pages[paths.BUILD_JSON] = build_document(site.catalog, built_at)
+    site.pages[paths.CATALOG_SCHEMA] = catalog_schema()
+    for schema_id, text in model.published_schemas:  # for `validate --schema URL` in service repos
+        site.pages[paths.published_schema(schema_id)] = text
+    site.pages[paths.BUILD_JSON] = build_document(site.catalog, built_at, model.stale_after)
     assets = resources.files("generator.render").joinpath("assets")
     site.pages[paths.CATALOG_SCRIPT] = assets.joinpath("catalog.js").read_text("utf-8")
     site.pages[paths.SITE_CSS] = assets.joinpath("site.css").read_text("utf-8")

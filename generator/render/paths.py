@@ -17,6 +17,7 @@ CHANGELOG = "changelog/index.md"
 HEALTH = "health.md"
 RULES = "reference/rules.md"
 CATALOG_JSON = "catalog.json"
+CATALOG_SCHEMA = "catalog.schema.json"  # the JSON Schema of catalog.json, published beside it
 BUILD_JSON = "build.json"  # when the site was built, from which commits: the one file that says
 FEED = "feed.xml"
 CATALOG_SCRIPT = "assets/pipeline-docs/catalog.js"  # sorts and filters tables; in extra_javascript
@@ -26,6 +27,18 @@ PITFALLS = "pitfalls.md"
 
 def schema_page(schema_id: str) -> str:
     return f"reference/schemas/{page_name(schema_id)}.md"
+
+
+def published_schema(schema_id: str) -> str:
+    """A pipeline schema as the site publishes it for service repos (`validate --schema URL`)."""
+    return f"schemas/{page_name(schema_id)}.json"
+
+
+def published_link(schema_id: str, site_url: str) -> dict[str, str]:
+    """What a schema's page says of its published file: where it is, and its URL ("" when the
+    config names no `site_url`)."""
+    path = published_schema(schema_id)
+    return {"path": path, "url": f"{site_url.rstrip('/')}/{path}" if site_url else ""}
 
 
 def template_page(template_id: str) -> str:

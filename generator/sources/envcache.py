@@ -20,6 +20,8 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .. import codec
@@ -31,6 +33,7 @@ from . import download
 from .gitrepo import RepoView, is_url
 from .owners import Owners
 
+LAST_READS = "environments-last"  # each environment's last good read, by its config entry
 MOST_WORK_TREE_FILES = 200_000  # files of a work tree stated for its key; more: not kept
 _TOOLS = ("kustomize", "kubectl")
 
@@ -130,3 +133,58 @@ class EnvironmentReads:
     def save(self) -> None:
         """Remove the entries this run did not use."""
         self.blobs.save()
+
+    def _last_file(self, env: EnvironmentConfig) -> Path:
+        name = key_of(env.name, env.repo, env.ref, env.path)[:32]
+        return self.config.cache / LAST_READS / f"{name}.json"
+
+    def remember(
+        self, env: EnvironmentConfig, read: KeptRead, key: str | None, when: datetime
+    ) -> None:
+        """Keep this read as the last good one of `env` (read at `when`), for a run that cannot
+        read its repo (`last`). Written whole only when it differs from the one kept: a run of
+        the same commit updates the date alone."""
+        if key is None:
+            return
+        file = self._last_file(env)
+        stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            known = json.loads(file.read_bytes())
+            same = known.get("key") == key
+        except (OSError, ValueError, AttributeError):
+            same = False
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            if same:
+                head, _, rest = file.read_bytes().partition(b"\n")
+                data = json.loads(head)
+                data["read"] = stamp
+                text = json.dumps(data, separators=(",", ":")).encode() + b"\n" + rest
+            else:
+                head_data = {"key": key, "read": stamp}
+                body = {
+                    "environment": codec.dump(read.environment),
+                    "findings": [dump_finding(f) for f in read.findings],
+                }
+                text = (json.dumps(head_data, separators=(",", ":")) + "\n"
+                        + json.dumps(body, separators=(",", ":"))).encode()  # fmt: skip
+            partial = file.with_suffix(".partial")
+            partial.write_bytes(text)
+            os.replace(partial, file)
+        except (OSError, ValueError):
+            pass  # a cache that cannot be written keeps nothing
+
+    def last(self, env: EnvironmentConfig) -> tuple[Environment, list[Finding], str] | None:
+        """The last good read of `env` an earlier run kept, its findings, and when it was read;
+        None when there is none, or it cannot be read back (another version's)."""
+        try:
+            head, _, rest = self._last_file(env).read_bytes().partition(b"\n")
+            stamp = str(json.loads(head)["read"])
+            body = json.loads(rest)
+            return (
+                codec.load(Environment, body["environment"]),
+                [load_finding(f) for f in body["findings"]],
+                stamp,
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from ..config import Config, EnvironmentConfig
@@ -46,11 +47,13 @@ from .workloads import WORKLOAD_KINDS, Workload, image_parts, image_tag, is_rang
 
 ENVIRONMENT_FILE = "environment.yml"
 UNREADABLE = "unreadable"
+EARLIER = "from an earlier build"  # unreadable now; shown as an earlier run read it
 NO_HISTORY = "unknown: not a git repository"
 BROKEN_HISTORY = "unknown: its git repository cannot be read"
 # an absolute path left in a message (git's own words may name one): never shown
 _ABSOLUTE = re.compile(r"(?<![\w.:/~-])/[^\s'\"`:]+")
 YAML_SUFFIXES = (".yml", ".yaml")
+PART_OF_LABEL = "app.kubernetes.io/part-of"  # the system a service is part of (Backstage export)
 
 
 @dataclass
@@ -206,6 +209,11 @@ def _totals(workloads: list[Workload]) -> tuple[float | None, int | None]:
     return cpu, memory
 
 
+def _part_of(workloads: list[Workload]) -> str:
+    """The `app.kubernetes.io/part-of` label of the first workload that has one, or ""."""
+    return next((p for w in workloads if (p := w.labels.get(PART_OF_LABEL))), "")
+
+
 def _main_image(service: str, images: list[str]) -> str | None:
     """The image that is the service's own: named after it, else the first."""
     for image in images:
@@ -292,6 +300,7 @@ def _from_bundle(
         namespace=next((w.namespace for w in workloads if w.namespace), ""),
         cpu=cpu, memory=memory,
         workloads=tuple(_ref(w) for w in workloads if not w.not_a_service),
+        part_of=_part_of([w for w in workloads if not w.not_a_service]),
     )  # fmt: skip
 
 
@@ -349,7 +358,7 @@ def _from_workloads(ctx: _Context, workloads: list[Workload]) -> list[Deployment
             problem=ctx.problems.get(first.file, ""), path=_relative(ctx, first.file),
             version_file=ctx.display(first.set_at[0]) if first.set_at else "",
             version_line=first.set_at[1] if first.set_at else None,
-            version_path=first.set_at[0] if first.set_at else "",
+            version_path=first.set_at[0] if first.set_at else "", part_of=_part_of(group),
         ))  # fmt: skip
     return deployments
 
@@ -530,7 +539,53 @@ def read_environment(
 ) -> tuple[Environment, list[Finding]]:  # fmt: skip
     """Everything one environment runs; findings for whatever could not be read. A bundle
     already in `bundle_reads` (the run's, shared by every environment) is not read again; an
-    environment `kept` from an earlier run, of the same repo commit, is not read at all."""
+    environment `kept` from an earlier run, of the same repo commit, is not read at all. An
+    environment whose repo cannot be read now is shown as the last run that read it saw it,
+    marked with when that was (`Environment.earlier`), when that run's read is kept."""
+    environment, findings, key = _read_environment(
+        config, env, owners, validator, bundle_reads, kept
+    )
+    if kept is None:
+        return environment, findings
+    if environment.status == UNREADABLE:
+        return _from_earlier(env, kept, environment, findings)
+    if not environment.status:
+        kept.remember(env, KeptRead(environment, findings, []), key, datetime.now(UTC))
+    return environment, findings
+
+
+def _from_earlier(
+    env: EnvironmentConfig, kept: EnvironmentReads, now: Environment, findings: list[Finding]
+) -> tuple[Environment, list[Finding]]:
+    """`now` (unreadable) as the last good read kept shows it, if there is one: its errors
+    that say why become warnings that say what is shown instead."""
+    last = kept.last(env)
+    if last is None:
+        return now, findings
+    earlier, earlier_findings, stamp = last
+    why = [f for f in findings if f.rule == "envrepo/unreadable"]
+    at = f", commit {earlier.commit[:12]}" if earlier.commit else ""
+    shown = f"{stamp[:16].replace('T', ' ')} UTC{at}"
+    marked = [
+        Finding("envrepo/earlier-build", Severity.WARNING, f.file, f.line,
+                f"{f.message}; shown as an earlier run read it ({shown})",
+                "until its repo can be read again, the site shows what it ran then, marked "
+                "with that date: " + (f.hint or "fix the repo or the access to it"))
+        for f in why
+    ]  # fmt: skip
+    environment = replace(
+        earlier, status=EARLIER, earlier=stamp, unreadable_now="; ".join(f.message for f in why),
+        upstreams=now.upstreams, production=now.production, web=now.web or earlier.web,
+    )  # fmt: skip
+    others = [f for f in findings if f.rule != "envrepo/unreadable"]
+    return environment, marked + others + earlier_findings
+
+
+def _read_environment(
+    config: Config, env: EnvironmentConfig, owners: Owners, validator: Validator,
+    bundle_reads: BundleReads | None, kept: EnvironmentReads | None,
+) -> tuple[Environment, list[Finding], str | None]:  # fmt: skip
+    """`read_environment` but for the earlier read: also the key of its read, if kept."""
     findings: list[Finding] = []
     try:
         view = open_repo(env.repo, env.ref, config.root, config.cache)
@@ -542,20 +597,20 @@ def read_environment(
             "check `repo` and `ref` of this environment in the config",
         ))  # fmt: skip
         return Environment(env.name, repo_label(config, env.repo), web=env.web or "", status=UNREADABLE,
-                           upstreams=env.promotes_from, production=env.production), findings  # fmt: skip
+                           upstreams=env.promotes_from, production=env.production), findings, None  # fmt: skip
     key = kept.key(env, view) if kept is not None else None
     if kept is not None and (known := kept.get(key)) is not None:
         for digest, url in known.bundles:
             if bundle_reads is not None:
                 bundle_reads.keep(digest, url)
-        return known.environment, known.findings
+        return known.environment, known.findings, key
     reads = bundle_reads or BundleReads()
     asked = len(reads.asked)
     with download.recording() as fetched:
         environment, findings = _read_view(config, env, view, owners, validator, reads)
     if kept is not None:
         kept.put(key, KeptRead(environment, findings, reads.asked[asked:]), fetched)
-    return environment, findings
+    return environment, findings, key
 
 
 def _read_view(

@@ -112,9 +112,71 @@
   // The build stamp under each page, from build.json: when the site was built, and the commit
   // of each env repo it read. Text only (textContent): names come from the inputs.
   var build = null;
+  // where build.json is: beside this script's assets folder, for a page without the theme's
+  // partial (an engine that does not take the package's overrides: Zensical)
+  var script = document.currentScript && document.currentScript.src;
+  var beside = script ? script.replace(/assets\/pipeline-docs\/catalog\.js([?#].*)?$/, "build.json") : "";
+
+  function stampLine() {
+    var line = document.querySelector(".pd-built[data-pd-build]");
+    var article = document.querySelector("article") || document.querySelector("main");
+    if (line || !beside || beside === script || !article) { return line; }
+    line = document.createElement("p");
+    line.className = "pd-built";
+    line.hidden = true;
+    line.setAttribute("data-pd-build", beside);
+    line.appendChild(document.createElement("small"));
+    article.appendChild(line);
+    return line;
+  }
+
+  function hours(ms) {  // an age in words: 90 minutes, 36 hours, 3 days
+    var m = Math.floor(ms / 60000), h = Math.floor(m / 60);
+    if (h < 2) { return m === 1 ? "1 minute" : m + " minutes"; }
+    return h >= 48 ? Math.floor(h / 24) + " days" : h + " hours";
+  }
+
+  // Data older than the config's `freshness.stale_after` when the page is read: a site that is
+  // no longer rebuilt says so by itself. Worked out here, at view time, never in the page.
+  function warnStale(data) {
+    var old = document.querySelector(".pd-stale");
+    if (old) { old.parentNode.removeChild(old); }
+    var limit = typeof data.stale_after === "number" ? data.stale_after * 1000 : 0;
+    var now = Date.now();
+    var built = Date.parse(data.built);
+    if (!limit || isNaN(built)) { return; }
+    var stale = [];
+    (Array.isArray(data.environments) ? data.environments : []).forEach(function (env) {
+      var read = typeof env.read === "string" ? Date.parse(env.read) : built;
+      if (!isNaN(read) && now - read > limit) {
+        stale.push(String(env.name) + " (read " + hours(now - read) + " ago" +
+          (typeof env.read === "string" ? ", repo unreadable now" : "") + ")");
+      }
+    });
+    var article = document.querySelector("article") || document.querySelector("main");
+    if (!stale.length || !article) { return; }
+    var box = document.createElement("div");
+    box.className = "admonition warning pd-stale";
+    box.setAttribute("role", "alert");
+    var title = document.createElement("p");
+    title.className = "admonition-title";
+    title.textContent = "Stale data";
+    var body = document.createElement("p");
+    body.textContent = "What this site says of " + stale.join(", ") + " is older than " +
+      hours(limit) + ": what runs there now may differ. The site was built " +
+      data.built.slice(0, 16).replace("T", " ") + " UTC.";
+    box.appendChild(title);
+    box.appendChild(body);
+    var heading = article.querySelector("h1");
+    if (heading && heading.nextSibling) {
+      heading.parentNode.insertBefore(box, heading.nextSibling);
+    } else {
+      article.insertBefore(box, article.firstChild);
+    }
+  }
 
   function stamp() {
-    var line = document.querySelector(".pd-built[data-pd-build]");
+    var line = stampLine();
     if (!line) { return; }
     function show(data) {
       if (!data || typeof data.built !== "string") { return; }
@@ -126,6 +188,7 @@
         " UTC" + (repos.length ? " from the env repos at " + repos.join(", ") : "") + ".";
       line.hidden = false;
       pin(data);
+      warnStale(data);
     }
     if (build) { show(build); return; }
     if (!window.fetch) { return; }
