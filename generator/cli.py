@@ -311,7 +311,10 @@ def _engine_config(config: Config, folder: Path) -> str:
     """The mkdocs.yml beside `generate`'s output, for Zensical (or MkDocs) to build it: what
     the last line says of it."""
     made = engines.generated_mkdocs(config, folder)
-    shown = (folder.parent / made.file.name).as_posix()  # as the user named the folder
+    here = Path.cwd().resolve()
+    shown = (
+        made.file.relative_to(here) if made.file.is_relative_to(here) else made.file
+    ).as_posix()
     if made.written:
         return f"{shown} beside it builds them (zensical build -f {shown})"
     return f"no mkdocs.yml written beside it: {made.why}"

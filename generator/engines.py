@@ -50,7 +50,8 @@ def run_child(engine: str, args: list[str]) -> int:
     """`pipeline-docs ARGS` in a child process running on `engine`; its exit code. Its output is
     this process's: the child writes the findings and the last line."""
     command = [sys.executable, "-m", "generator.engines", engine, *args]
-    return subprocess.run(command, check=False).returncode
+    code = subprocess.run(command, check=False).returncode
+    return code if code >= 0 else 1  # killed by a signal: a failed build
 
 
 def _adopt_mkdocs_logger() -> None:
@@ -87,8 +88,12 @@ def generated_mkdocs(config: Config, out: Path) -> GeneratedConfig:
     mkdocs.yml there that `generate` did not write is left as it is."""
     folder = out.resolve()
     target = folder.parent / "mkdocs.yml"
-    if folder.parent == folder:
-        return GeneratedConfig(target, False, "the output folder has no parent to write it in")
+    holds = [Path.cwd().resolve(), config.root.resolve()]
+    if folder.parent == folder or any(folder == p or folder in p.parents for p in holds):
+        return GeneratedConfig(
+            target, False, "the output folder is (or holds) the project's or the current folder: "
+            "give --out a folder of its own to get one",
+        )  # fmt: skip
     if target.exists() and not made_by_generate(target):
         return GeneratedConfig(target, False, f"{target.name} there is not one it wrote")
     text = _generated_text(config.title, folder.name)
@@ -105,14 +110,19 @@ def _generated_text(title: str, docs: str) -> str:
     not_in_nav, without its plugins (the pages are there already) and its paths of this
     machine (the theme's partial, the facts folder); dumped by PyYAML, so a title or a folder
     name cannot break the file."""
+    from .render import htmlblocks
     from .render.pages import html_title
     from .siteconfig import SNIPPETS, default_mkdocs
 
     default = default_mkdocs()
     theme = {k: v for k, v in default["theme"].items() if k != "custom_dir"}
+    # without pymdownx.snippets (no facts folder here) and the package's own extension (an engine
+    # installed apart from pipeline-docs cannot import it; without it the pages read the same,
+    # their big HTML blocks parsed by Markdown instead of passed through)
+    ours = (SNIPPETS, htmlblocks.__name__)
     extensions = [
         e for e in default["markdown_extensions"]
-        if not (e == SNIPPETS or (isinstance(e, dict) and SNIPPETS in e))
+        if not (e in ours or (isinstance(e, dict) and any(name in e for name in ours)))
     ]  # fmt: skip
     data = {
         "site_name": html_title(title), "docs_dir": docs, "site_dir": "site", "theme": theme,

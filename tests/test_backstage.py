@@ -396,6 +396,17 @@ def test_the_export_is_the_same_every_run_and_yaml_1_2_reads_strings(tmp_path: P
     assert invoke("catalog", "--config", str(config), "--format", "backstage").stdout == first
     assert "'3e45678'" in first  # quoted: YAML 1.2, which Backstage reads, has it a number
     assert "lifecycle: production" in first  # the default
+    # read by a YAML 1.2 parser, as Backstage reads it: every annotation and name stays a string
+    from ruamel.yaml import YAML
+
+    reader = YAML(typ="safe", pure=True)
+    reader.version = (1, 2)
+    read = [d for d in reader.load_all(first) if d]
+    assert read == parse(first)  # the same documents as PyYAML (YAML 1.1) reads
+    for document in read:
+        meta = document["metadata"]
+        assert all(isinstance(v, str) for v in meta.get("annotations", {}).values()), meta
+        assert isinstance(meta["name"], str) and isinstance(meta.get("title", ""), str)
 
 
 def test_part_of_is_kept_in_the_model_and_the_catalog_document(tmp_path: Path) -> None:

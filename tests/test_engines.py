@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,20 +147,56 @@ def test_zensical_builds_the_generate_output_of_the_sample(tmp_path: Path, sampl
     assert "payments-api" in json.dumps(search)
 
 
-@needs_zensical
-def test_zensical_builds_a_synthetic_organisation(tmp_path: Path) -> None:
+SERVICES = 40
+
+
+@pytest.fixture(scope="module")
+def organisation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic organisation of the benchmark's (40 services, 3 environments); its config."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     import org as made  # the benchmark's organisation generator
     import scale
 
-    sizes = made.Sizes(services=40, environments=3, commits=80, options=20, templates=2,
+    root = tmp_path_factory.mktemp("engines-org") / "org"
+    sizes = made.Sizes(services=SERVICES, environments=3, commits=80, options=20, templates=2,
                        fragments=3)  # fmt: skip
-    scale.prepare_org(tmp_path / "org", sizes, "environment")
-    _generate(tmp_path / "org" / "pipeline-docs.yml", tmp_path / "org" / "generated")
-    done = _zensical(tmp_path / "org")
+    scale.prepare_org(root, sizes, "environment")
+    return root / "pipeline-docs.yml"
+
+
+def _service_pages(site: Path) -> int:
+    return len(list((site / "catalog" / "services").glob("*/index.html")))
+
+
+@pytest.mark.parametrize("engine", ["mkdocs", "properdocs"])
+def test_mkdocs_and_properdocs_build_a_synthetic_organisation(
+    organisation: Path, engine: str
+) -> None:
+    site = organisation.parent / f"site-{engine}"
+    _ok("build", "--config", str(organisation), "--site-dir", str(site), "--engine", engine,
+        "--fail-on", "never")  # fmt: skip
+    assert _service_pages(site) >= SERVICES
+    assert ("ProperDocs" in _generator(site)) == (engine == "properdocs")
+
+
+@needs_zensical
+def test_zensical_builds_a_synthetic_organisation(organisation: Path) -> None:
+    _generate(organisation, organisation.parent / "generated")
+    done = _zensical(organisation.parent)
     assert done.returncode == 0, done.stdout + done.stderr
-    services = list((tmp_path / "org" / "site" / "catalog" / "services").glob("*/index.html"))
-    assert len(services) >= 40
+    assert _service_pages(organisation.parent / "site") >= SERVICES
+
+
+def test_generate_writes_no_mkdocs_yml_beside_the_project_itself(tmp_path: Path) -> None:
+    config = copy_sample(tmp_path / "project")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = run_cli("generate", "--config", str(config), "--out", ".", cwd=tmp_path / "project")
+    assert done.returncode == 0, done.stderr
+    assert (
+        "no mkdocs.yml written beside it: the output folder is (or holds) the project"
+        in (done.stderr.splitlines()[-1])
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing beside the project
 
 
 @needs_zensical
@@ -179,7 +216,17 @@ def test_a_zensical_page_shows_the_build_stamp_without_the_theme_partial(
         stamp = page.locator(".pd-built")
         stamp.wait_for(state="visible")
         assert build["built"][:16].replace("T", " ") in stamp.inner_text()
+        assert page.locator(".pd-stale").count() == 0
         page.context.close()
+        # read two days after the build, the page says its data is stale
+        late = browser.new_context().new_page()
+        built = datetime.strptime(build["built"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        late.clock.set_fixed_time(built + timedelta(days=2))
+        late.goto(f"{base}catalog/")
+        warning = late.locator(".pd-stale")
+        warning.wait_for(state="visible")
+        assert "older than 24 hours" in warning.inner_text()
+        late.context.close()
 
 
 def test_properdocs_is_installed_with_the_project() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import copy_sample, git, run_cli, serve_folder
 
 from generator.config import ConfigError, load_config
@@ -53,13 +54,22 @@ def twice(tmp_path: Path) -> tuple[Path, Path, Path, datetime, datetime]:
     """The sample built once, then its staging repo gone and the site built again: the config,
     both sites, and the times before and after the first build."""
     config = copy_sample(tmp_path / "project")
+    assert (
+        run_cli("generate", "--config", str(config), "--out", str(tmp_path / "g")).returncode == 0
+    )
+    _without_sample(config)  # the sample's env repos made, and left as they are from here on
+    staging = tmp_path / "project" / ".cache" / "sample" / "envs" / "staging"
+    with (staging / "environment.yml").open("a", encoding="utf-8") as handle:
+        handle.write("nobody_documented_this: true\n")  # a finding of the read itself
+    git(staging, "commit", "--quiet", "-am", "An undocumented key")
+    with config.open("a", encoding="utf-8") as handle:  # a warning: the site is built with it
+        handle.write("checks:\n  config/unknown-option: warning\n")
     before = datetime.now(UTC).replace(microsecond=0)
     first = tmp_path / "first"
     done = run_cli("build", "--config", str(config), "--site-dir", str(first))
     assert done.returncode == 0, done.stderr
     after = datetime.now(UTC)
-    _without_sample(config)
-    shutil.rmtree(tmp_path / "project" / ".cache" / "sample" / "envs" / "staging")
+    shutil.rmtree(staging)
     second = tmp_path / "second"
     done = run_cli("build", "--config", str(config), "--site-dir", str(second))
     assert done.returncode == 0, done.stderr  # a warning now, not the error of an unreadable repo
@@ -93,11 +103,34 @@ def test_an_unreadable_repo_is_shown_as_the_earlier_build_read_it(
     assert f"From {shown} UTC, repo unreadable now" in page
     catalog_page = (second / "catalog" / "index.html").read_text("utf-8")
     assert f"from {shown} UTC, repo unreadable now" in catalog_page
+    # each of its cells in the matrix, and each service page's row of it, says so too
+    cells = re.findall(r'<td data-env="staging"[^>]*>(.*?)</td>', catalog_page)
+    assert cells and all(f'pd-earlier">from {shown[:10]}<' in c for c in cells if "pd-cellbox" in c)
+    service = (second / "catalog" / "services" / "payments-api" / "index.html").read_text("utf-8")
+    assert f"from {shown} UTC, repo unreadable now" in service
+    assert f"from {shown} UTC" not in (first / "catalog" / "index.html").read_text("utf-8")
     findings = _findings(config)
     marked = [f for f in findings if f["rule"] == "envrepo/earlier-build"]
     assert len(marked) == 1 and marked[0]["severity"] == "warning"
     assert f"shown as an earlier run read it ({shown} UTC, commit " in marked[0]["message"]
     assert not [f for f in findings if f["rule"] == "envrepo/unreadable"]
+    # the earlier read's own findings are replayed as of then
+    read = [
+        f for f in findings
+        if (f["file"] or "").startswith("staging:") and f["rule"] != "catalog/skipped-environment"
+    ]  # fmt: skip
+    assert read and all("(as an earlier run read it, " in f["message"] for f in read)
+    assert any("nobody_documented_this" in f["message"] for f in read)
+    exported = run_cli("catalog", "--config", str(config), "--format", "backstage")
+    assert exported.returncode == 0, exported.stderr
+    annotations = [
+        d["metadata"].get("annotations", {})
+        for d in yaml.safe_load_all(exported.stdout)
+        if d["kind"] == "Component"
+    ]
+    read_at = {a.get("pipeline-docs/earlier-read.staging") for a in annotations} - {None}
+    assert read_at == {staging["earlier"]["read"]}
+    assert not any("pipeline-docs/earlier-read.dev" in a for a in annotations)
     table = run_cli("catalog", "--config", str(config))
     assert (
         table.returncode == 0 and f"staging: from {shown} UTC, repo unreadable now" in table.stdout
@@ -175,6 +208,7 @@ def test_a_page_read_after_the_age_warns_that_its_data_is_stale(
     earlier = datetime.strptime(
         next(e["read"] for e in build["environments"] if e["read"]), "%Y-%m-%dT%H:%M:%SZ"
     ).replace(tzinfo=UTC)
+    read_commit = next(e["commit"] for e in build["environments"] if e["read"])
     with serve_folder(second) as base:
         for url in (base, f"{base}catalog/", f"{base}catalog/environments/staging/"):
             fresh = browser.new_context().new_page()
@@ -191,6 +225,8 @@ def test_a_page_read_after_the_age_warns_that_its_data_is_stale(
             said = warning.inner_text()
             assert "Stale data" in said and "older than 24 hours" in said, url
             assert "staging (read 25 hours ago, repo unreadable now)" in said
+            stamp = late.locator(".pd-built").inner_text()
+            assert f"staging {read_commit[:7]} (from an earlier build, " in stamp
             late.context.close()
         # a day and a half after the build, every environment's data is stale
         page = browser.new_context().new_page()

@@ -233,6 +233,42 @@ def test_the_published_schema_validates_as_the_folder_does(name: str, tmp_path: 
         assert local_refs(document) <= reported, sid
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_published_schema_is_valid_against_its_metaschema(name: str, tmp_path: Path) -> None:
+    published, _ = publish(write_schemas(tmp_path / "schemas", CASES[name].files))
+    for document in published.values():
+        jsonschema.validators.validator_for(document, default=jsonschema.Draft202012Validator)(
+            document
+        ).check_schema(document)
+
+
+@pytest.mark.parametrize(
+    ("root", "other"),
+    [(D2020, D07), (D07, D2020)],
+    ids=["2020-12 to draft-07", "draft-07 to 2020-12"],
+)
+def test_a_file_of_another_json_schema_version_is_not_brought_in(
+    root: str, other: str, tmp_path: Path
+) -> None:
+    """Brought under the schema's `$defs`, its keywords would be read in the schema's version
+    (draft-07's `items: [...]` is no 2020-12 keyword; 2020-12's `prefixItems` none of draft-07):
+    the ref is left, with a finding, and the published schema stays valid."""
+    pair = (
+        {"$schema": other, "type": "array", "items": [{"type": "integer"}], "additionalItems": False}
+        if other == D07 else {"$schema": other, "type": "array", "prefixItems": [{"type": "integer"}]}
+    )  # fmt: skip
+    folder = write_schemas(tmp_path / "schemas", {
+        "root.json": {"$schema": root, "properties": {"pair": {"$ref": "pair.json"}}},
+        "pair.json": pair,
+    })  # fmt: skip
+    published, findings = publish(folder)
+    [finding] = findings
+    assert "written in another JSON Schema version" in finding.message
+    assert published["root"]["properties"]["pair"] == {"$ref": "pair.json"}
+    document = published["root"]
+    jsonschema.validators.validator_for(document)(document).check_schema(document)
+
+
 def test_a_missing_file_is_a_finding_with_its_line_and_the_schema_is_still_published(
     tmp_path: Path,
 ) -> None:

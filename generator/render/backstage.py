@@ -31,6 +31,7 @@ UNOWNED = "unowned"  # the Group of the services nobody owns
 MAX_NAME = 63
 PREFIX = "pipeline-docs"  # of our annotation keys: `pipeline-docs/version.<environment>`
 VERSION_KEY = "version."
+READ_KEY = "earlier-read."  # its repo unreadable now: when an earlier build read what is shown
 SOURCE_LOCATION = "backstage.io/source-location"
 PART_OF = "app.kubernetes.io/part-of"
 DIGEST_CHARS = 8
@@ -201,7 +202,7 @@ def entities(
     """The Backstage entities of a catalog document: Groups, Systems, then Components, each
     sorted by name. With `environment`, only the services deployed there, with its version."""
     envs = {env["name"]: env for env in document["environments"]}
-    env_keys = assign_names(envs, MAX_NAME - len(VERSION_KEY))
+    env_keys = assign_names(envs, MAX_NAME - max(len(VERSION_KEY), len(READ_KEY)))
     where = f" in {environment}" if environment is not None else ""
     services = []
     for service in document["services"]:
@@ -263,11 +264,18 @@ def _component(
     annotations: dict[str, str] = {}
     links: list[dict[str, str]] = []
     runs = []
+    versions: dict[str, list[str]] = {}  # per environment: more than one in two namespaces
     for d in placed:
         version = d["version"]
         runs.append(f"{d['environment']} ({version if version is not None else 'version unknown'})")
-        if version is not None:
-            annotations[f"{PREFIX}/{VERSION_KEY}{env_keys[d['environment']]}"] = str(version)
+        if version is not None and str(version) not in versions.setdefault(d["environment"], []):
+            versions[d["environment"]].append(str(version))
+        earlier = envs.get(d["environment"], {}).get("earlier")
+        if earlier:  # its repo unreadable now: the version an earlier build read, and when
+            annotations[f"{PREFIX}/{READ_KEY}{env_keys[d['environment']]}"] = str(earlier["read"])
+    for env, shown in versions.items():
+        if shown:
+            annotations[f"{PREFIX}/{VERSION_KEY}{env_keys[env]}"] = ", ".join(shown)
     if service["owner"] is None and service.get("declared_owner"):
         annotations[f"{PREFIX}/declared-owner"] = str(service["declared_owner"])
     source = web_url(service.get("repository"))

@@ -142,7 +142,8 @@ class _Site:
         ]
         # what a service page reads of each environment, in that order
         self.now_views = [{"name": e.name, "production": e.production,
-                           "history_note": e.history_note} for e in self.now_order]  # fmt: skip
+                           "history_note": e.history_note, "earlier": e.earlier}
+                          for e in self.now_order]  # fmt: skip
         self.defined = {  # where each deployment's version is set: (service, environment) ->
             (s["name"], d["environment"]): d["defined_in"]
             for s in self.catalog["services"]

@@ -168,7 +168,7 @@ class EnvironmentReads:
                 }
                 text = (json.dumps(head_data, separators=(",", ":")) + "\n"
                         + json.dumps(body, separators=(",", ":"))).encode()  # fmt: skip
-            partial = file.with_suffix(".partial")
+            partial = file.with_suffix(f".{os.getpid()}.partial")  # two runs at once: each its own
             partial.write_bytes(text)
             os.replace(partial, file)
         except (OSError, ValueError):

@@ -547,7 +547,7 @@ def read_environment(
     )
     if kept is None:
         return environment, findings
-    if environment.status == UNREADABLE:
+    if environment.status == UNREADABLE and not environment.commit:  # its repo, not a folder of it
         return _from_earlier(env, kept, environment, findings)
     if not environment.status:
         kept.remember(env, KeptRead(environment, findings, []), key, datetime.now(UTC))
@@ -578,7 +578,9 @@ def _from_earlier(
         upstreams=now.upstreams, production=now.production, web=now.web or earlier.web,
     )  # fmt: skip
     others = [f for f in findings if f.rule != "envrepo/unreadable"]
-    return environment, marked + others + earlier_findings
+    then = [replace(f, message=f"{f.message} (as an earlier run read it, {shown})")
+            for f in earlier_findings]  # fmt: skip
+    return environment, marked + others + then
 
 
 def _read_environment(

@@ -81,6 +81,13 @@ def _draft_of(data: Any) -> str:
     return marker if isinstance(marker, str) else ""
 
 
+def _dialect(data: Any) -> str:
+    """The JSON Schema version a document is read in, its `$schema` without scheme and `#`
+    (none: 2020-12, as the project validates a schema that names none)."""
+    marker = _draft_of(data) or "https://json-schema.org/draft/2020-12/schema"
+    return marker.split("://", 1)[-1].rstrip("#")
+
+
 def _id_keyword(data: Any) -> str:
     return "id" if any(d in _draft_of(data) for d in _ID_BEFORE_06) else "$id"
 
@@ -238,6 +245,10 @@ class _Bundle:
                               "where a ref to the bundled document cannot be written")  # fmt: skip
         if found is self.root:
             return f"#{fragment}"
+        if _dialect(found.document.data) != _dialect(self.root.document.data):
+            # its keywords would be read by the schema's version: left for a registry to resolve
+            return self._left(item, pointer, ref, f"names {found.display}, written in another "
+                              "JSON Schema version than the schema")  # fmt: skip
         if not self.can_add:
             return self._left(item, pointer, ref, f"needs `{self.defs}` of the schema, which is "
                               "not an object")  # fmt: skip

@@ -146,7 +146,10 @@
     var built = Date.parse(data.built);
     if (!limit || isNaN(built)) { return; }
     var stale = [];
-    (Array.isArray(data.environments) ? data.environments : []).forEach(function (env) {
+    var envs = Array.isArray(data.environments) ? data.environments : [];
+    if (!envs.length && now - built > limit) { stale.push("the site (built " + hours(now - built) + " ago)"); }
+    envs.forEach(function (env) {
+      if (env.status === "unreadable") { return; }  // nothing read, nothing to age: the page says so
       var read = typeof env.read === "string" ? Date.parse(env.read) : built;
       if (!isNaN(read) && now - read > limit) {
         stale.push(String(env.name) + " (read " + hours(now - read) + " ago" +
@@ -182,6 +185,9 @@
       if (!data || typeof data.built !== "string") { return; }
       var repos = (Array.isArray(data.environments) ? data.environments : []).map(function (env) {
         var at = typeof env.commit === "string" ? " " + env.commit.slice(0, 7) : " (" + (env.status || "no commit") + ")";
+        if (typeof env.read === "string") {  // its repo unreadable now: what an earlier run read
+          at += " (from an earlier build, " + env.read.slice(0, 16).replace("T", " ") + " UTC)";
+        }
         return String(env.name) + at;
       });
       line.querySelector("small").textContent = "Site built " + data.built.slice(0, 16).replace("T", " ") +
