@@ -3,7 +3,7 @@ and Zensical (`zensical build` over `pipeline-docs generate --out`).
 
     python benchmarks/engines.py PIPELINE-DOCS.YML [--json FILE] [--runs N]
 
-Each build starts with no page cache (`.cache/pages`, `.cache/site-pages`, Zensical's own
+Each build starts with no page cache (`pages`, `site-pages` and `runs` of the cache, Zensical's own
 cache) and the inputs' caches warm (a first `generate` reads them), so the figures compare what
 the engines do with the same pages. Each figure is the best of `--runs` (default 1).
 """
@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from generator.config import load_config
+
 
 def _run(command: list[str], cwd: Path) -> float:
     started = time.monotonic()
@@ -34,8 +36,8 @@ def _run(command: list[str], cwd: Path) -> float:
     return took
 
 
-def _cold_pages(project: Path, *more: Path) -> None:
-    for folder in (project / ".cache" / "pages", project / ".cache" / "site-pages", *more):
+def _cold_pages(cache: Path, *more: Path) -> None:
+    for folder in (cache / "pages", cache / "site-pages", cache / "runs", *more):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -43,6 +45,7 @@ def measure(config: Path, work: Path, runs: int) -> dict[str, Any]:
     """Seconds per engine, and the pages each built."""
     tool = [sys.executable, "-m", "generator"]
     project = config.parent
+    cache = load_config(config).cache  # the config's `cache:`
     generated = work / "zensical" / "docs"
     _run([*tool, "generate", "--config", str(config), "--out", str(generated)], project)
     figures: dict[str, Any] = {}
@@ -50,14 +53,14 @@ def measure(config: Path, work: Path, runs: int) -> dict[str, Any]:
         best = float("inf")
         site = work / engine
         for _ in range(runs):
-            _cold_pages(project)
+            _cold_pages(cache)
             best = min(best, _run([*tool, "build", "--config", str(config), "--site-dir",
                                    str(site), "--engine", engine, "--fail-on", "never"], project))  # fmt: skip
         figures[engine] = {"seconds": round(best, 2), "pages": len(list(site.rglob("*.html")))}
     zensical = shutil.which("zensical", path=str(Path(sys.executable).parent)) or "zensical"
     best_generate = best_build = float("inf")
     for _ in range(runs):
-        _cold_pages(project, work / "zensical" / ".cache", work / "zensical" / "site")
+        _cold_pages(cache, work / "zensical" / ".cache", work / "zensical" / "site")
         best_generate = min(best_generate, _run(
             [*tool, "generate", "--config", str(config), "--out", str(generated)], project))  # fmt: skip
         best_build = min(
