@@ -81,7 +81,7 @@ _RULES = (
     Rule("owners/unknown-team", E, "owners.yml assigns a service to a team it does not define."),
     Rule("changelog/invalid-front-matter", E, "A changelog fragment's front matter is missing or incomplete."),
     Rule("changelog/unknown-type", E, "A fragment's type is not one of the six types."),
-    Rule("changelog/unknown-option", E, "A fragment names an option that exists neither now nor at the last release."),
+    Rule("changelog/unknown-option", E, "A fragment names an option that exists neither now nor in a release before."),
     Rule("changelog/unknown-template", E, "A fragment names a template that does not exist."),
     Rule("changelog/missing-announcement", E, "A schema change since the last release that no fragment mentions."),
     Rule("changelog/unknown-release", E, "A release in the config whose schemas cannot be read."),

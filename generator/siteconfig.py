@@ -42,6 +42,10 @@ GENERATED_FOLDERS = (
 )  # fmt: skip
 
 
+# each earlier release's reference (`reference/<release>/`), reached from the release picker
+RELEASE_PATTERNS = ("/reference/*/schemas/", "/reference/*/index.md")
+
+
 class SiteConfigError(Exception):
     """The project's mkdocs.yml needs lines pipeline-docs does not add for it."""
 
@@ -292,7 +296,7 @@ def adapt(config: Config, file: Path, data: dict[str, Any], check_paths: bool = 
     )
     own = str(data.get("not_in_nav") or "")
     lines = [line for line in own.splitlines() if line.strip()]
-    wanted = [f"/{folder}" for folder in GENERATED_FOLDERS]
+    wanted = [f"/{folder}" for folder in GENERATED_FOLDERS] + list(RELEASE_PATTERNS)
     if any(line not in lines for line in wanted):
         overrides["not_in_nav"] = "\n".join(lines + [w for w in wanted if w not in lines]) + "\n"
         added.append("not_in_nav: the generated folders")

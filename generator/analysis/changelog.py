@@ -38,16 +38,17 @@ def option_exists(option_id: str, schemas: tuple[Schema, ...], depth: int = 0) -
 
 
 def reference_findings(model: Model) -> list[Finding]:
-    """A fragment naming an option or template that exists neither now nor at the last release."""
-    last = model.releases[-1].schemas if model.releases else ()
+    """A fragment naming an option that exists neither now nor in an earlier release (a removal
+    names what the last release no longer has), or a template that does not exist."""
     templates = {t.id for t in model.templates}
     findings = []
     for item in model.announcements:
         for index, option in enumerate(item.options):
-            if not option_exists(option, model.schemas) and not option_exists(option, last):
+            known = [model.schemas, *(r.schemas for r in reversed(model.releases))]
+            if not any(option_exists(option, schemas) for schemas in known):
                 findings.append(Finding(
                     "changelog/unknown-option", Severity.ERROR, item.file, _line(item.option_lines, index),
-                    f"{item.title!r} names option {option!r}, which exists neither now nor at the last release",
+                    f"{item.title!r} names option {option!r}, which exists neither now nor in an earlier release",
                     "write the option id as `<schema>:<path>`, e.g. `service:deploy.replicas`",
                 ))  # fmt: skip
         for index, template in enumerate(item.templates):

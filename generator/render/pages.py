@@ -18,6 +18,7 @@ import yaml
 from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
 from ..cachekey import key_of
+from ..ids import slug
 from ..kept import Blobs
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
@@ -238,6 +239,76 @@ def _schema_context(schema: Schema, notes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class _ReleaseHistory:
+    """What the releases say of each option: the release it appeared in, the one it was removed
+    in, and each earlier release's schema pages; from the schema diffs the changelog shows."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        views = releases(model)  # newest first; each with the changes since the one before
+        self.diff_to = {v.since: v.name for v in views if v.changes and v.since}
+        self.added_in: dict[str, str] = {}
+        self.removed_in: dict[str, str] = {}
+        for diff in model.schema_changes:  # oldest first
+            after = diff.after or next((v.name for v in views if v.since == diff.before), "")
+            for change in diff.changes:
+                if change.kind == "added":
+                    self.added_in.setdefault(change.option, after)
+                elif change.kind == "removed":
+                    self.removed_in.setdefault(change.option, after)
+        self.pages = {
+            (r.name, s.id): paths.release_schema_page(r.name, s.id)
+            for r in model.releases for s in r.schemas
+        }  # fmt: skip
+
+    def pages_of(self, schema_id: str) -> list[list[str]]:
+        """[release, page] of this schema in each earlier release that has it, newest first."""
+        return [
+            [r.name, self.pages[(r.name, schema_id)]]
+            for r in reversed(self.model.releases)
+            if (r.name, schema_id) in self.pages
+        ]
+
+    def diff_link(self, release: str) -> tuple[str, str] | None:
+        """The changelog's schema changes from `release` to the next one, and that one's name."""
+        after = self.diff_to.get(release)
+        return (f"{paths.CHANGELOG}#changes-{slug(after)}", after) if after else None
+
+
+def _earlier_references(site: _Site, history: _ReleaseHistory) -> None:
+    """Each earlier release's reference: its schemas' pages with the current ones' anchors, out
+    of search, each linking its options' current pages and the schema changes to the next
+    release; an index per release, and the release picker."""
+    model = site.model
+    current = {s.id for s in model.schemas}
+    links = option_links(model)
+    naming: dict[str, list[Any]] = {}  # option id -> the announcements that name it
+    for item in model.announcements:
+        for named in item.options:
+            naming.setdefault(named, []).append(item)
+    for release in model.releases:
+        diff = history.diff_link(release.name)
+        for schema in release.schemas:
+            notes = {o.id: naming[o.id] for o in schema.options if o.id in naming}
+            site.add(
+                paths.release_schema_page(release.name, schema.id), "schema.md.j2",
+                title=f"{schema.title} ({release.name})", release=release.name,
+                current_page=paths.schema_page(schema.id) if schema.id in current else None,
+                current_links=links, removed_in=history.removed_in, added_in=history.added_in,
+                diff=diff, published=None, earlier=None, **_schema_context(schema, notes),
+            )  # fmt: skip
+        site.add(
+            paths.release_index(release.name), "release_index.md.j2",
+            title=f"Reference of release {release.name}", release=release,
+            pages={s.id: paths.release_schema_page(release.name, s.id) for s in release.schemas},
+            diff=diff, current=current,
+        )  # fmt: skip
+    site.add(
+        paths.RELEASES, "releases.md.j2", title="Earlier releases",
+        indexes=[(r, paths.release_index(r.name)) for r in reversed(model.releases)],
+    )  # fmt: skip
+
+
 def _summary(body: str) -> str:
     """The first paragraph of a fragment, as plain text for the feed."""
     paragraph = body.strip().split("\n\n", 1)[0]
@@ -326,6 +397,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
     site.add(paths.REFERENCE, "reference_index.md.j2")
     option_notes = notes_for_options(model)
     published = {schema_id for schema_id, _ in model.published_schemas}
+    history = _ReleaseHistory(model)
     for schema in model.schemas:
         mine = {o.id: option_notes[o.id] for o in schema.options if o.id in option_notes}
         download = paths.published_link(schema.id, model.site_url)
@@ -334,8 +406,11 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             "schema.md.j2",
             title=schema.title,
             published=download if schema.id in published else None,
+            added_in=history.added_in,
+            earlier=history.pages_of(schema.id),
             **_schema_context(schema, mine),
         )
+    _earlier_references(site, history)
     site.add(paths.TEMPLATES, "templates_index.md.j2")
     template_notes = notes_for_templates(model)
     for template in model.templates:

@@ -29,6 +29,25 @@ def schema_page(schema_id: str) -> str:
     return f"reference/schemas/{page_name(schema_id)}.md"
 
 
+RELEASES = "reference/releases.md"  # the release picker: every earlier release's reference
+_TAKEN = frozenset({"schemas", "templates", "releases", "rules", "index"})  # of reference/
+
+
+def release_folder(release: str) -> str:
+    """`reference/<release>/`: an earlier release's reference (a name the current reference
+    already uses for a folder or page is prefixed)."""
+    name = page_name(release)
+    return f"reference/{'release-' + name if name in _TAKEN else name}/"
+
+
+def release_index(release: str) -> str:
+    return f"{release_folder(release)}index.md"
+
+
+def release_schema_page(release: str, schema_id: str) -> str:
+    return f"{release_folder(release)}schemas/{page_name(schema_id)}.md"
+
+
 def published_schema(schema_id: str) -> str:
     """A pipeline schema as the site publishes it for service repos (`validate --schema URL`)."""
     return f"schemas/{page_name(schema_id)}.json"
