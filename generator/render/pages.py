@@ -290,7 +290,7 @@ def _earlier_references(site: _Site, history: _ReleaseHistory) -> None:
         diff = history.diff_link(release.name)
         for schema in release.schemas:
             notes = {o.id: naming[o.id] for o in schema.options if o.id in naming}
-            site.add(
+            site.add_kept(  # a release's page changes with the code, seldom with the data
                 paths.release_schema_page(release.name, schema.id), "schema.md.j2",
                 title=f"{schema.title} ({release.name})", release=release.name,
                 current_page=paths.schema_page(schema.id) if schema.id in current else None,
