@@ -312,8 +312,7 @@ def _lines(tmp_path: Path, config: Path) -> dict[str, tuple[list[str], str]]:
     return {
         "generate": (["generate", "--config", c, "--out", str(tmp_path / "out")],
                      rf"wrote [0-9]+ files to {re.escape(str(tmp_path / 'out'))}{TOOK}; "
-                     rf"{re.escape(str(tmp_path / 'mkdocs.yml'))} beside it builds them "
-                     r"\(zensical build -f .*mkdocs\.yml\)"),
+                     r"(\S*/)?mkdocs\.yml beside it builds them \(zensical build -f (\S*/)?mkdocs\.yml\)"),
         "check": (["check", "--config", c, "--fail-on", "never"],
                   rf"checked pipeline-docs\.yml \(1 service in 2 environments\): {totals}{TOOK}"),
         "check json": (["check", "--config", c, "--format", "json", "--fail-on", "never"],
