@@ -33,6 +33,7 @@ MAX_NAV_ENTRIES = 10_000  # a nav is walked this far to find what it links
 # the pages the generator always writes; a hand-written page of one of these names is replaced
 GENERATED_PAGES = frozenset({
     "index.md", "health.md", "pitfalls.md", "reference/index.md", "reference/rules.md",
+    "reference/releases.md",
     "reference/templates/index.md", "catalog/index.md", "changelog/index.md",
     "catalog/services/index.md", "catalog/teams/index.md", "catalog/environments/index.md",
 })  # fmt: skip

@@ -7,7 +7,6 @@ release an option appeared, or was removed."""
 from __future__ import annotations
 
 import json
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -109,10 +108,12 @@ def test_each_earlier_release_has_the_pages_of_its_schemas_with_the_current_anch
             broken = [h for h in read.links if not _resolves(site, page, h)]
             assert broken == [], (page, broken)
     # the release picker lists every earlier release, newest first
-    picker = _read(_page(site, paths.RELEASES))
-    listed = [h for h in picker.links if "index" not in h and re.search(r"\d", h)]
-    order = [name for name, _ in reversed(releases)]
-    assert [n for n in order if any(page_name(n) in h for h in listed)] == order
+    picker = _read(_page(site, paths.RELEASES)).links
+    at = [
+        next(i for i, h in enumerate(picker) if h.rstrip("/").endswith(page_name(name)))
+        for name, _ in reversed(releases)
+    ]
+    assert at == sorted(at), picker
 
 
 def test_each_release_page_links_the_schema_changes_of_the_next_release(site: Path) -> None:
@@ -214,3 +215,37 @@ def test_an_option_without_x_since_says_the_release_it_appeared_in(tmp_path: Pat
     page = (out / paths.schema_page("service")).read_text(encoding="utf-8")
     section = page[page.index('id="build.cache"') :]
     assert section[: section.index("<h", 10)].count("**Added in** 1.1.0") == 1
+
+
+def test_a_release_without_a_schema_or_an_option_back_again_is_not_said_removed(
+    tmp_path: Path,
+) -> None:
+    """1.1.0 without bundle.schema.json, and `test.report` (removed in 1.1.0) current again: the
+    1.0.0 pages link the current page of each, and say no option was removed."""
+    config = copy_sample(tmp_path / "project")
+    (tmp_path / "project" / "examples" / "releases" / "1.1.0" / "bundle.schema.json").unlink()
+    schema = tmp_path / "project" / "schemas" / "service.schema.json"
+    data = json.loads(schema.read_text(encoding="utf-8"))
+    data["properties"]["test"]["properties"]["report"] = {
+        "type": "string", "description": "Back again: the path of the test report.",
+    }  # fmt: skip
+    schema.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("generate", "--config", str(config), "--out", str(out)).returncode == 0
+    bundle = (out / paths.release_schema_page("1.0.0", "bundle")).read_text(encoding="utf-8")
+    assert "Removed in" not in bundle and "This option in the current reference" in bundle
+    assert not (out / paths.release_schema_page("1.1.0", "bundle")).exists()
+    service = (out / paths.release_schema_page("1.0.0", "service")).read_text(encoding="utf-8")
+    assert "Removed in" not in service
+    section = service[service.index('id="test.report"') : service.index('id="test.services"')]
+    assert "This option in the current reference" in section
+    # the current page: back in the release after the last one without it
+    current = (out / paths.schema_page("service")).read_text(encoding="utf-8")
+    now = current[current.index('id="test.report"') :]
+    assert "**Added in** 1.2.0" in now[: now.index("<h", 10)]
+
+
+def test_releases_named_like_the_reference_folders_get_folders_of_their_own() -> None:
+    folders = {paths.release_folder(n) for n in ("schemas", "templates", "~r-schemas", "1.0.0")}
+    assert len(folders) == 4
+    assert paths.release_folder("schemas") not in {"reference/schemas/", "reference/templates/"}

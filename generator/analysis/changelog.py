@@ -38,17 +38,20 @@ def option_exists(option_id: str, schemas: tuple[Schema, ...], depth: int = 0) -
 
 
 def reference_findings(model: Model) -> list[Finding]:
-    """A fragment naming an option that exists neither now nor in an earlier release (a removal
-    names what the last release no longer has), or a template that does not exist."""
+    """A fragment naming an option that exists neither now nor at the last release (a removal or
+    a deprecation: nor in any earlier release, as it names what is gone), or a template that
+    does not exist."""
+    recent = [model.schemas, *(r.schemas for r in model.releases[-1:])]
+    every = [model.schemas, *(r.schemas for r in reversed(model.releases))]
     templates = {t.id for t in model.templates}
     findings = []
     for item in model.announcements:
         for index, option in enumerate(item.options):
-            known = [model.schemas, *(r.schemas for r in reversed(model.releases))]
+            known = every if item.type in ("removal", "deprecation") else recent
             if not any(option_exists(option, schemas) for schemas in known):
                 findings.append(Finding(
                     "changelog/unknown-option", Severity.ERROR, item.file, _line(item.option_lines, index),
-                    f"{item.title!r} names option {option!r}, which exists neither now nor in an earlier release",
+                    f"{item.title!r} names option {option!r}, which exists neither now nor in a release before",
                     "write the option id as `<schema>:<path>`, e.g. `service:deploy.replicas`",
                 ))  # fmt: skip
         for index, template in enumerate(item.templates):

@@ -25,6 +25,7 @@ from ..rules import RULES
 from . import matrix, paths, pictures, pitfalls
 from .catalog import catalog_document, catalog_schema
 from .changelog import (
+    UNRELEASED,
     link_for_option,
     notes_for_options,
     notes_for_templates,
@@ -240,26 +241,61 @@ def _schema_context(schema: Schema, notes: dict[str, Any]) -> dict[str, Any]:
 
 
 class _ReleaseHistory:
-    """What the releases say of each option: the release it appeared in, the one it was removed
-    in, and each earlier release's schema pages; from the schema diffs the changelog shows."""
+    """What the releases say of each option, step by step (each earlier release, oldest first,
+    then the schemas now): the release it last appeared in, and for an option of an earlier
+    release that is no longer current, the first later release without it; and each earlier
+    release's schema pages."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
         views = releases(model)  # newest first; each with the changes since the one before
         self.diff_to = {v.since: v.name for v in views if v.changes and v.since}
-        self.added_in: dict[str, str] = {}
-        self.removed_in: dict[str, str] = {}
-        for diff in model.schema_changes:  # oldest first
-            after = diff.after or next((v.name for v in views if v.since == diff.before), "")
-            for change in diff.changes:
-                if change.kind == "added":
-                    self.added_in.setdefault(change.option, after)
-                elif change.kind == "removed":
-                    self.removed_in.setdefault(change.option, after)
-        self.pages = {
-            (r.name, s.id): paths.release_schema_page(r.name, s.id)
-            for r in model.releases for s in r.schemas
-        }  # fmt: skip
+        last = model.releases[-1].name if model.releases else ""
+        upcoming = self.diff_to.get(last, "")
+        # the schemas now: the release the fragments name next, else not released yet
+        now = upcoming if upcoming and upcoming != UNRELEASED else (
+            f"the next release (after {last})" if last else "")  # fmt: skip
+        self.names = [r.name for r in model.releases] + [now]
+        self.sets = [{o.id for sc in r.schemas for o in sc.options} for r in model.releases]
+        self.sets.append({o.id for sc in model.schemas for o in sc.options})
+        self.pages: dict[tuple[str, str], str] = {}
+        folders: set[str] = set()
+        for release in model.releases:
+            folder = paths.release_folder(release.name)
+            if folder in folders:
+                continue  # a release of the same name twice: its first one's pages stand
+            folders.add(folder)
+            for schema in release.schemas:
+                self.pages[(release.name, schema.id)] = paths.release_schema_page(
+                    release.name, schema.id
+                )
+
+    def added_in(self, step: int, options: Any) -> dict[str, str]:
+        """Option id -> the release it appeared in (the step after the last one without it), as
+        of `step`; none for an option every step up to there has (it came before them)."""
+        found: dict[str, str] = {}
+        for option in options:
+            for index in range(step, 0, -1):
+                if option.id in self.sets[index] and option.id not in self.sets[index - 1]:
+                    found[option.id] = self.names[index]
+                    break
+                if option.id not in self.sets[index]:
+                    break
+        return found
+
+    def removed_in(self, step: int, options: Any) -> dict[str, str]:
+        """Option id -> the first later step without it, for the options of `step` that are not
+        current now."""
+        found: dict[str, str] = {}
+        for option in options:
+            if option.id in self.sets[-1]:
+                continue
+            later = next(
+                (i for i in range(step + 1, len(self.sets)) if option.id not in self.sets[i]), None
+            )
+            if later is not None:
+                found[option.id] = self.names[later] or "the schemas now"
+        return found
 
     def pages_of(self, schema_id: str) -> list[list[str]]:
         """[release, page] of this schema in each earlier release that has it, newest first."""
@@ -286,16 +322,24 @@ def _earlier_references(site: _Site, history: _ReleaseHistory) -> None:
     for item in model.announcements:
         for named in item.options:
             naming.setdefault(named, []).append(item)
-    for release in model.releases:
+    shown, folders = [], set()
+    for step, release in enumerate(model.releases):
+        if paths.release_folder(release.name) in folders:
+            continue  # a second release of that name: its first one's pages stand
+        folders.add(paths.release_folder(release.name))
+        shown.append(release)
         diff = history.diff_link(release.name)
         for schema in release.schemas:
-            notes = {o.id: naming[o.id] for o in schema.options if o.id in naming}
-            site.add_kept(  # a release's page changes with the code, seldom with the data
+            ids = {o.id for o in schema.options}
+            site.add_kept(  # its own options' facts only: another schema's change leaves it
                 paths.release_schema_page(release.name, schema.id), "schema.md.j2",
                 title=f"{schema.title} ({release.name})", release=release.name,
                 current_page=paths.schema_page(schema.id) if schema.id in current else None,
-                current_links=links, removed_in=history.removed_in, added_in=history.added_in,
-                diff=diff, published=None, earlier=None, **_schema_context(schema, notes),
+                current_links={i: links[i] for i in ids if i in links},
+                removed_in=history.removed_in(step, schema.options),
+                added_in=history.added_in(step, schema.options), diff=diff, last=step == len(model.releases) - 1,
+                published=None, earlier=None,
+                **_schema_context(schema, {i: naming[i] for i in ids if i in naming}),
             )  # fmt: skip
         site.add(
             paths.release_index(release.name), "release_index.md.j2",
@@ -305,7 +349,7 @@ def _earlier_references(site: _Site, history: _ReleaseHistory) -> None:
         )  # fmt: skip
     site.add(
         paths.RELEASES, "releases.md.j2", title="Earlier releases",
-        indexes=[(r, paths.release_index(r.name)) for r in reversed(model.releases)],
+        indexes=[(r, paths.release_index(r.name)) for r in reversed(shown)],
     )  # fmt: skip
 
 
@@ -406,7 +450,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             "schema.md.j2",
             title=schema.title,
             published=download if schema.id in published else None,
-            added_in=history.added_in,
+            added_in=history.added_in(len(model.releases), schema.options),
             earlier=history.pages_of(schema.id),
             **_schema_context(schema, mine),
         )

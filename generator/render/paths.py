@@ -34,10 +34,11 @@ _TAKEN = frozenset({"schemas", "templates", "releases", "rules", "index"})  # of
 
 
 def release_folder(release: str) -> str:
-    """`reference/<release>/`: an earlier release's reference (a name the current reference
-    already uses for a folder or page is prefixed)."""
+    """`reference/<release>/`: an earlier release's reference. A name the current reference
+    already uses for a folder or page is prefixed `~r-`, which no page name has (`page_name`
+    writes every `~` as `~7e`)."""
     name = page_name(release)
-    return f"reference/{'release-' + name if name in _TAKEN else name}/"
+    return f"reference/{'~r-' + name if name in _TAKEN else name}/"
 
 
 def release_index(release: str) -> str:
