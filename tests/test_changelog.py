@@ -728,8 +728,11 @@ def test_schema_changes_since_the_previous_release_are_a_table(
     )
     unreleased = _release_section(page, "2.0.0")
     assert "### Schema changes since 1.10.0" in unreleased
-    # a removed option has no page to link to
-    assert "| `service:deploy.legacy` | removed **breaking** |" in unreleased
+    # a removed option links its page in the last release that had it (issue 21)
+    assert (
+        "| [`service:deploy.legacy`](../reference/1.10.0/schemas/service.md#deploy.legacy) |"
+        " removed **breaking** |"
+    ) in unreleased
 
 
 def test_an_option_page_shows_the_announcements_that_concern_it(

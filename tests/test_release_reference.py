@@ -249,3 +249,10 @@ def test_releases_named_like_the_reference_folders_get_folders_of_their_own() ->
     folders = {paths.release_folder(n) for n in ("schemas", "templates", "~r-schemas", "1.0.0")}
     assert len(folders) == 4
     assert paths.release_folder("schemas") not in {"reference/schemas/", "reference/templates/"}
+
+
+def test_the_changelog_links_a_removed_option_to_the_last_release_that_had_it(site: Path) -> None:
+    page = _page(site, paths.CHANGELOG)
+    links = [h for h in _read(page).links if h.endswith("#test.report")]
+    assert links and all("/1.0.0/schemas/service/" in h for h in links), links
+    assert all(_resolves(site, page, h) for h in links)

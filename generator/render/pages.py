@@ -521,11 +521,20 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             env_defined=env_defined,
         )  # fmt: skip
     links = option_links(model)
+    # a removed option: on the page of the newest earlier release that has it
+    gone = {
+        o.id: f"{page}#{o.anchor}"
+        for r in model.releases for s in r.schemas
+        if (page := history.pages.get((r.name, s.id))) is not None for o in s.options
+    }  # fmt: skip
     site.add(
         paths.CHANGELOG,
         "changelog.md.j2",
         releases=releases(model),
-        option_link=lambda option_id: link_for_option(option_id, links),
+        option_link=lambda option_id: (
+            links.get(option_id) or gone.get(option_id) or link_for_option(option_id, links)
+        ),
+        removed_link=gone.get,
     )
     site.pages[paths.FEED] = render_feed(
         model, {a.id: _summary(a.body) for a in model.announcements}
