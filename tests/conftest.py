@@ -281,8 +281,16 @@ def served_site(built_sample_site: tuple[subprocess.CompletedProcess[str], Path]
 @contextlib.contextmanager
 def serve_folder(site: Path) -> Iterator[str]:
     """A folder on a local HTTP server on 127.0.0.1; yields its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(site))
+    with serving(functools.partial(QuietHandler, directory=str(site))) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(handler: Any, daemon_threads: bool = False) -> Iterator[str]:
+    """A local HTTP server on 127.0.0.1 answering with `handler`; yields its base URL. With
+    `daemon_threads`, closing it does not wait for a request still being answered."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = daemon_threads
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -14,7 +14,6 @@ import http.server
 import json
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ import jsonschema
 import pytest
 import referencing
 import referencing.exceptions
-from conftest import CORPUS, invoke, make_config, needs_corpus, run_cli, serve_folder
+from conftest import CORPUS, invoke, make_config, needs_corpus, run_cli, serve_folder, serving
 from referencing.jsonschema import DRAFT202012
 
 from generator.limits import Limits
@@ -579,16 +578,8 @@ def answering(
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/schemas/service.json"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(Handler, daemon_threads=True) as base:
+        yield f"{base}schemas/service.json"
 
 
 def test_an_over_size_answer_exits_2(service: Path) -> None:
@@ -649,17 +640,9 @@ def test_ref_urls_inside_a_fetched_schema_are_never_fetched(service: Path, tmp_p
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base:  # the handler names `base`, set before any request
         (service / "remote.yml").write_text("remote: 1\n", encoding="utf-8")
         done = invoke("validate", "remote.yml", "--schema", f"{base}schemas/x.json")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
     assert asked == ["/schemas/x.json"]
     assert done.exit_code == 1 and "Unresolvable" in done.stdout
 

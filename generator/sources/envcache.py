@@ -134,57 +134,58 @@ class EnvironmentReads:
         """Remove the entries this run did not use."""
         self.blobs.save()
 
-    def _last_file(self, env: EnvironmentConfig) -> Path:
+    def _last_files(self, env: EnvironmentConfig) -> tuple[Path, Path]:
+        """Where the last good read of `env` is kept: a small file saying when and by which
+        key it was read, and the read itself (written only when the key changes)."""
         name = key_of(env.name, env.repo, env.ref, env.path)[:32]
-        return self.config.cache / LAST_READS / f"{name}.json"
+        folder = self.config.cache / LAST_READS
+        return folder / f"{name}.json", folder / f"{name}.read.json"
 
     def remember(
         self, env: EnvironmentConfig, read: KeptRead, key: str | None, when: datetime
     ) -> None:
         """Keep this read as the last good one of `env` (read at `when`), for a run that cannot
-        read its repo (`last`). Written whole only when it differs from the one kept: a run of
-        the same commit updates the date alone."""
+        read its repo (`last`). The read is written only when it differs from the one kept: a
+        run of the same commit writes the date alone."""
         if key is None:
             return
-        file = self._last_file(env)
+        head, body = self._last_files(env)
         stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
-            known = json.loads(file.read_bytes())
-            same = known.get("key") == key
+            same = json.loads(head.read_bytes()).get("key") == key and body.is_file()
         except (OSError, ValueError, AttributeError):
             same = False
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            if same:
-                head, _, rest = file.read_bytes().partition(b"\n")
-                data = json.loads(head)
-                data["read"] = stamp
-                text = json.dumps(data, separators=(",", ":")).encode() + b"\n" + rest
-            else:
-                head_data = {"key": key, "read": stamp}
-                body = {
-                    "environment": codec.dump(read.environment),
+            head.parent.mkdir(parents=True, exist_ok=True)
+            if not same:
+                _replace(body, json.dumps({
+                    "key": key, "environment": codec.dump(read.environment),
                     "findings": [dump_finding(f) for f in read.findings],
-                }
-                text = (json.dumps(head_data, separators=(",", ":")) + "\n"
-                        + json.dumps(body, separators=(",", ":"))).encode()  # fmt: skip
-            partial = file.with_suffix(f".{os.getpid()}.partial")  # two runs at once: each its own
-            partial.write_bytes(text)
-            os.replace(partial, file)
+                }, separators=(",", ":")).encode())  # fmt: skip
+            _replace(head, json.dumps({"key": key, "read": stamp}).encode())
         except (OSError, ValueError):
             pass  # a cache that cannot be written keeps nothing
 
     def last(self, env: EnvironmentConfig) -> tuple[Environment, list[Finding], str] | None:
         """The last good read of `env` an earlier run kept, its findings, and when it was read;
         None when there is none, or it cannot be read back (another version's)."""
+        head, body = self._last_files(env)
         try:
-            head, _, rest = self._last_file(env).read_bytes().partition(b"\n")
-            stamp = str(json.loads(head)["read"])
-            body = json.loads(rest)
+            when = json.loads(head.read_bytes())
+            data = json.loads(body.read_bytes())
+            if data["key"] != when["key"]:
+                return None  # a run stopped between the two writes
             return (
-                codec.load(Environment, body["environment"]),
-                [load_finding(f) for f in body["findings"]],
-                stamp,
+                codec.load(Environment, data["environment"]),
+                [load_finding(f) for f in data["findings"]],
+                str(when["read"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+def _replace(file: Path, data: bytes) -> None:
+    """Write `file` whole or not at all (two runs at once: each its own partial file)."""
+    partial = file.with_suffix(f".{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, file)
