@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import itertools
 import json
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -22,7 +25,7 @@ from ..ids import slug
 from ..kept import Blobs
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
-from . import matrix, paths, pictures, pitfalls
+from . import forked, matrix, paths, pictures, pitfalls
 from .catalog import catalog_document, catalog_schema
 from .changelog import (
     UNRELEASED,
@@ -41,6 +44,9 @@ WORST_RISKS = 5  # risks the home page lists
 # shows per environment (catalog.json has them all)
 LATEST_PER_ENVIRONMENT = 10
 HISTORY_PAGE_CHANGES = 500
+# services from which the catalog's pages are rendered in a second process, when there is a core
+# for it (`forked`): below, a fork costs more than it saves
+PARALLEL_FROM = 300
 
 _ENTITY_START = re.compile(r"&(?=[A-Za-z0-9#])")  # where a browser would read a character reference
 _NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -427,57 +433,8 @@ def build_json(environments: list[Any], built_at: datetime, stale_after: int) ->
     return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def _render_pages(site: _Site, built_at: datetime) -> None:
-    model = site.model
-    # the home page's H1 is the config's title, which is also the site name every page shows
-    found = pitfalls.risks(model, site.catalog)
-    traps = pitfalls.traps(model)
-    graph = pictures.promotion_graph(model)
-    span = pictures.window(model)
-    timelines = pictures.Timelines(site.column_envs, span, model.limits) if span else None
-    site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW],
-             risks=found, traps=traps, worst=WORST_RISKS, graph=graph,
-             timeline=timelines.of() if timelines else None)  # fmt: skip
-    site.add(paths.REFERENCE, "reference_index.md.j2")
-    option_notes = notes_for_options(model)
-    published = {schema_id for schema_id, _ in model.published_schemas}
-    history = _ReleaseHistory(model)
-    for schema in model.schemas:
-        mine = {o.id: option_notes[o.id] for o in schema.options if o.id in option_notes}
-        download = paths.published_link(schema.id, model.site_url)
-        site.add_kept(
-            paths.schema_page(schema.id),
-            "schema.md.j2",
-            title=schema.title,
-            published=download if schema.id in published else None,
-            added_in=history.added_in(len(model.releases), schema.options),
-            earlier=history.pages_of(schema.id),
-            **_schema_context(schema, mine),
-        )
-    _earlier_references(site, history)
-    site.add(paths.TEMPLATES, "templates_index.md.j2")
-    template_notes = notes_for_templates(model)
-    for template in model.templates:
-        site.add(
-            paths.template_page(template.id),
-            "template.md.j2",
-            title=template.id,
-            template=template,
-            usage=template_usage(template),
-            notes=template_notes.get(template.id, []),
-        )
-    rows = matrix.rows(site.catalog, site.columns)
-    site.add(
-        paths.CATALOG,
-        "catalog_index.md.j2",
-        groups=site.groups,
-        columns=site.columns,
-        rows=rows,
-        versions=matrix.versions,
-        graph=graph,
-        heatmap=pictures.heatmap(rows, site.columns, model.limits),
-    )
-    site.add(paths.SERVICES, "services_index.md.j2")
+def _service_pages(site: _Site, timelines: pictures.Timelines | None) -> None:
+    """Each service's page, and its history's when long."""
     for service in site.catalog["services"]:
         per_environment = Counter(change["environment"] for change in service["history"])
         long = max(per_environment.values(), default=0) > LATEST_PER_ENVIRONMENT
@@ -503,6 +460,9 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
                 most=HISTORY_PAGE_CHANGES,
                 now_order=site.now_views,
             )
+
+
+def _team_pages(site: _Site) -> None:
     site.add(paths.TEAMS, "teams_index.md.j2")
     by_name = {service["name"]: service for service in site.catalog["services"]}
     for team in site.catalog["teams"]:
@@ -510,7 +470,10 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             paths.team_page(team["id"]), "team.md.j2", title=team["name"], team=team,
             team_services=[by_name[name] for name in team["services"]],  # looked up, not scanned
         )  # fmt: skip
-    site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
+
+
+def _environment_pages(site: _Site) -> None:
+    model = site.model
     documents = {doc["name"]: doc for doc in site.catalog["environments"]}
     services = sorted(site.services)
     for env in model.environments:
@@ -520,6 +483,149 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             environment=_environment_shown(env), doc=documents[env.name], services=services,
             env_defined=env_defined,
         )  # fmt: skip
+
+
+def _render_pages(site: _Site, built_at: datetime) -> None:
+    model = site.model
+    # the home page's H1 is the config's title, which is also the site name every page shows
+    found = pitfalls.risks(model, site.catalog)
+    traps = pitfalls.traps(model)
+    graph = pictures.promotion_graph(model)
+    span = pictures.window(model)
+    timelines = pictures.Timelines(site.column_envs, span, model.limits) if span else None
+    # the bulk of the site, rendered in a second process when there are many services
+    in_child = [(paths.SERVICES, functools.partial(_service_pages, site, timelines)),
+                (paths.ENVIRONMENTS, functools.partial(_environment_pages, site))]  # fmt: skip
+    with _in_parallel(site, in_child) as join:
+        site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW],
+                 risks=found, traps=traps, worst=WORST_RISKS, graph=graph,
+                 timeline=timelines.of() if timelines else None)  # fmt: skip
+        site.add(paths.REFERENCE, "reference_index.md.j2")
+        history = _ReleaseHistory(model)
+        _schema_pages(site, history)
+        _earlier_references(site, history)
+        _template_pages(site)
+        rows = matrix.rows(site.catalog, site.columns)
+        site.add(
+            paths.CATALOG,
+            "catalog_index.md.j2",
+            groups=site.groups,
+            columns=site.columns,
+            rows=rows,
+            versions=matrix.versions,
+            graph=graph,
+            heatmap=pictures.heatmap(rows, site.columns, model.limits),
+        )
+        site.add(paths.SERVICES, "services_index.md.j2")
+        _team_pages(site)
+        site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
+        _other_pages(site, found, traps, history, built_at)
+        join()
+
+
+def _schema_pages(site: _Site, history: _ReleaseHistory) -> None:
+    model = site.model
+    option_notes = notes_for_options(model)
+    published = {schema_id for schema_id, _ in model.published_schemas}
+    for schema in model.schemas:
+        mine = {o.id: option_notes[o.id] for o in schema.options if o.id in option_notes}
+        download = paths.published_link(schema.id, model.site_url)
+        site.add_kept(
+            paths.schema_page(schema.id),
+            "schema.md.j2",
+            title=schema.title,
+            published=download if schema.id in published else None,
+            added_in=history.added_in(len(model.releases), schema.options),
+            earlier=history.pages_of(schema.id),
+            **_schema_context(schema, mine),
+        )
+
+
+def _template_pages(site: _Site) -> None:
+    model = site.model
+    site.add(paths.TEMPLATES, "templates_index.md.j2")
+    template_notes = notes_for_templates(model)
+    for template in model.templates:
+        site.add(
+            paths.template_page(template.id),
+            "template.md.j2",
+            title=template.id,
+            template=template,
+            usage=template_usage(template),
+            notes=template_notes.get(template.id, []),
+        )
+
+
+@contextlib.contextmanager
+def _in_parallel(
+    site: _Site, work: Sequence[tuple[str, Callable[[], None]]]
+) -> Iterator[Callable[[], None]]:
+    """`work` (each part adding pages to `site`) done in a forked child while this process
+    renders the rest, when the site is large enough (`PARALLEL_FROM` services) and a child can
+    be had; else, or when the child failed, done here. The block calls the function it is given
+    once its own pages are added: each part's pages then take their place after the page it is
+    paired with, in the order the part adds them, so the pages are those of one process."""
+
+    def parts() -> list[dict[str, str]]:
+        done = []
+        for _, part in work:
+            site.pages = {}
+            part()
+            done.append(site.pages)
+        return done
+
+    def child() -> list[str]:
+        site.kept.used = set()
+        texts = [""]  # then the keys of the kept pages it used
+        for pages in parts():
+            texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
+        texts[0] = json.dumps(sorted(site.kept.used))
+        return texts
+
+    many = len(site.catalog["services"]) >= PARALLEL_FROM
+    with contextlib.ExitStack() as stack:
+        job = stack.enter_context(forked.forked(child)) if many else None
+
+        def join() -> None:
+            texts = job.result() if job is not None else None
+            mine = site.pages
+            theirs = _parts_of(texts, len(work)) if texts is not None else None
+            if theirs is None:  # no child, or it failed: the work done here, as the child would
+                theirs = parts()
+            else:
+                site.kept.used.update(json.loads(texts[0]))  # type: ignore[index]
+            anchors = {anchor: pages for (anchor, _), pages in zip(work, theirs, strict=True)}
+            site.pages = {}
+            for path, text in mine.items():
+                site.pages[path] = text
+                site.pages.update(anchors.pop(path, {}))
+            for pages in anchors.values():  # an anchor this process did not add: at the end
+                site.pages.update(pages)
+
+        yield join
+
+
+def _parts_of(texts: list[str], count: int) -> list[dict[str, str]] | None:
+    """The pages of each part, as `_in_parallel`'s child wrote them; None when they are not."""
+    try:
+        parts, at = [], 1
+        for _ in range(count):
+            size = int(texts[at])
+            items = texts[at + 1 : at + 1 + 2 * size]
+            if len(items) != 2 * size:
+                return None
+            parts.append(dict(zip(items[::2], items[1::2], strict=True)))
+            at += 1 + 2 * size
+        return parts if at == len(texts) else None
+    except (ValueError, IndexError):
+        return None
+
+
+def _other_pages(
+    site: _Site, found: list[Any], traps: list[Any], history: _ReleaseHistory, built_at: datetime
+) -> None:
+    """The pages after the catalog's: changelog, feed, pitfalls, health, rules and the files."""
+    model = site.model
     links = option_links(model)
     # a removed option: on the page of the newest earlier release that has it
     gone = {

@@ -91,6 +91,18 @@ class EnvironmentReads:
         self.blobs = Blobs(config.cache / "environments")
         self.config = config
         self.base = key_of(salt, repr(config), repr(owners), tools())
+        self._as_json: tuple[Environment, list[Finding], str] | None = None
+
+    def _read_json(self, read: KeptRead) -> str:
+        """The read's environment and findings as JSON members, made once for both files that
+        keep the read of a changed repo (its entry and its last good read)."""
+        known = self._as_json
+        if known is None or known[0] is not read.environment or known[1] is not read.findings:
+            environment = json.dumps(codec.dump(read.environment), separators=(",", ":"))
+            findings = json.dumps([dump_finding(f) for f in read.findings], separators=(",", ":"))
+            members = f'"environment":{environment},"findings":{findings}'
+            self._as_json = known = (read.environment, read.findings, members)
+        return known[2]
 
     def key(self, env: EnvironmentConfig, view: RepoView | Any) -> str | None:
         """The key of this environment as its repo is now, or None when it cannot be kept."""
@@ -123,12 +135,9 @@ class EnvironmentReads:
         """Keep a read, unless a fetch of it went to the network and kept nothing."""
         if key is None or any(path == download.NETWORK for path, _, _ in fetched):
             return
-        entry = {
-            "environment": codec.dump(read.environment),
-            "findings": [dump_finding(f) for f in read.findings],
-            "bundles": read.bundles, "fetched": fetched,
-        }  # fmt: skip
-        self.blobs.put(key, json.dumps(entry, separators=(",", ":")).encode("utf-8"))
+        rest = json.dumps({"bundles": read.bundles, "fetched": fetched}, separators=(",", ":"))
+        entry = "{" + self._read_json(read) + "," + rest[1:]
+        self.blobs.put(key, entry.encode("utf-8"))
 
     def save(self) -> None:
         """Remove the entries this run did not use."""
@@ -158,10 +167,8 @@ class EnvironmentReads:
         try:
             head.parent.mkdir(parents=True, exist_ok=True)
             if not same:
-                _replace(body, json.dumps({
-                    "key": key, "environment": codec.dump(read.environment),
-                    "findings": [dump_finding(f) for f in read.findings],
-                }, separators=(",", ":")).encode())  # fmt: skip
+                text = "{" + f'"key":{json.dumps(key)},' + self._read_json(read) + "}"
+                _replace(body, text.encode("utf-8"))
             _replace(head, json.dumps({"key": key, "read": stamp}).encode())
         except (OSError, ValueError):
             pass  # a cache that cannot be written keeps nothing

@@ -1,0 +1,146 @@
+"""The catalog's pages rendered in a forked child: the same pages, in the same order, as one
+process renders them; the kept pages it used still kept; a child that fails changes nothing."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from generator.model import Model
+from generator.render import forked
+from generator.render import pages as pages_module
+from generator.render.pages import render_pages
+
+WHEN = datetime(2026, 5, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child even for the sample's few services, and on a machine of one core."""
+    monkeypatch.setattr(pages_module, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    assert forked.can_fork(), "this test process runs other threads: no fork would happen"
+
+
+def _one_process(model: Model, kept: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    with monkeypatch.context() as patch:
+        patch.setattr(pages_module, "PARALLEL_FROM", 10**9)
+        return render_pages(model, built_at=WHEN, kept=kept)
+
+
+def _blobs(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_pack_round_trip() -> None:
+    texts = ["", "a", "ünïcode ✓", "line\nbreak \"quoted\" \x00", "x" * 100_000]
+    assert forked.unpack(forked.pack(texts)) == texts
+    assert forked.unpack(b"") == []
+
+
+@pytest.mark.parametrize("cut", [1, 8, 12])
+def test_unpack_refuses_what_is_cut_short(cut: int) -> None:
+    data = forked.pack(["some text"])
+    with pytest.raises(ValueError, match="cut short"):
+        forked.unpack(data[:cut])
+
+
+def test_a_child_returns_its_texts(forking: None) -> None:
+    parent = os.getpid()
+    with forked.forked(lambda: [str(os.getpid()), "done"]) as job:
+        assert job is not None
+        texts = job.result()
+    assert texts is not None and texts[1] == "done"
+    assert int(texts[0]) != parent  # it ran in another process
+    assert job.result() is None  # waited for once
+
+
+def test_a_failing_child_gives_none(forking: None) -> None:
+    def fail() -> list[str]:
+        raise RuntimeError("boom")
+
+    with forked.forked(fail) as job:
+        assert job is not None
+        assert job.result() is None
+
+
+def test_leaving_early_kills_the_child(forking: None) -> None:
+    def forever() -> list[str]:
+        while True:
+            pass
+
+    with pytest.raises(KeyboardInterrupt), forked.forked(forever) as job:
+        assert job is not None
+        pid = job.pid
+        raise KeyboardInterrupt
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no such child any more
+
+
+def test_no_fork_with_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 2)
+    assert not forked.can_fork()
+    with forked.forked(lambda: ["never"]) as job:
+        assert job is None
+
+
+def test_no_fork_on_one_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "cores", lambda: 1)
+    assert not forked.can_fork()
+
+
+def test_pages_from_a_child_are_one_process_pages(
+    sample_model: Model, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = _one_process(sample_model, tmp_path / "alone", monkeypatch)
+    calls: list[int] = []
+    real = pages_module._service_pages
+
+    def counted(*args: object) -> None:
+        calls.append(os.getpid())
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages_module, "_service_pages", counted)
+    both = render_pages(sample_model, built_at=WHEN, kept=tmp_path / "both")
+    assert calls == []  # the service pages were made in the child, not here
+    assert list(both) == list(alone)  # the same order
+    assert both == alone
+    assert any(path.startswith("catalog/services/") for path in both)
+    kept = _blobs(tmp_path / "both")
+    assert kept.keys() == _blobs(tmp_path / "alone").keys()
+    # the next run takes every kept page from the cache: the child said which it used, so
+    # none was removed, and none is written again
+    again = render_pages(sample_model, built_at=WHEN, kept=tmp_path / "both")
+    assert again == alone
+    assert _blobs(tmp_path / "both") == kept
+
+
+def test_a_child_that_fails_leaves_the_work_to_this_process(
+    sample_model: Model, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = _one_process(sample_model, tmp_path / "alone", monkeypatch)
+    parent = os.getpid()
+    real = pages_module._environment_pages
+
+    def fails_in_child(*args: object) -> None:
+        if os.getpid() != parent:
+            os._exit(3)  # as a crash would: no result
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages_module, "_environment_pages", fails_in_child)
+    assert render_pages(sample_model, built_at=WHEN, kept=tmp_path / "failed") == alone
+
+
+def test_an_error_in_the_work_is_raised_here(
+    sample_model: Model, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ValueError("a template bug")
+
+    monkeypatch.setattr(pages_module, "_service_pages", broken)
+    with pytest.raises(ValueError, match="a template bug"):
+        render_pages(sample_model, built_at=WHEN, kept=tmp_path / "kept")
