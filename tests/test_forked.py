@@ -36,7 +36,7 @@ def _blobs(folder: Path) -> dict[str, int]:
 
 
 def test_pack_round_trip() -> None:
-    texts = ["", "a", "ünïcode ✓", "line\nbreak \"quoted\" \x00", "x" * 100_000]
+    texts = ["", "a", "ünïcode ✓", 'line\nbreak "quoted" \x00', "x" * 100_000]
     assert forked.unpack(forked.pack(texts)) == texts
     assert forked.unpack(b"") == []
 
