@@ -15,9 +15,11 @@ def generate(
 ) -> dict[str, str]:
     """Every generated page, `catalog.json` included, by path relative to the docs folder; the
     HTML tables' links made for MkDocs' `use_directory_urls` (its default, true). Pages whose
-    data did not change are taken from the cache (`render_pages`)."""
+    data did not change are taken from the cache (`render_pages`), and the templates' bytecode."""
     model = model if model is not None else collect(config)
-    return render_pages(model, directory_urls, kept=config.cache / "pages")
+    return render_pages(
+        model, directory_urls, kept=config.cache / "pages", compiled=config.cache / "templates"
+    )
 
 
 def write_pages(pages: dict[str, str], out: Path) -> list[Path]:

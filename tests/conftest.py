@@ -421,8 +421,9 @@ def many_envs_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def many_envs_site(many_envs_built: Path) -> Iterator[str]:
-    """The eleven-environment site on a local HTTP server; yields its base URL."""
+    """The eleven-environment site on a local HTTP server; yields its base URL. Per module:
+    a server thread left running would keep later tests from forking (tests/test_forked.py)."""
     with serve_folder(many_envs_built) as base:
         yield base

@@ -4,6 +4,7 @@ process renders them; the kept pages it used still kept; a child that fails chan
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     """A child even for the sample's few services, and on a machine of one core."""
     monkeypatch.setattr(pages_module, "PARALLEL_FROM", 0)
     monkeypatch.setattr(forked, "cores", lambda: 2)
-    assert forked.can_fork(), "this test process runs other threads: no fork would happen"
+    assert forked.can_fork(), f"other threads run, no fork would happen: {threading.enumerate()}"
 
 
 def _one_process(model: Model, kept: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:

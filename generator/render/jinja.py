@@ -14,8 +14,10 @@ import html.parser
 import json
 import posixpath
 import re
+import shutil
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -24,6 +26,7 @@ import nh3
 import yaml
 from markdown.extensions import Extension  # type: ignore[import-untyped]
 
+from ..cachekey import code_digest
 from ..ids import slug
 from ..limits import Limits, cut
 from . import htmlblocks
@@ -430,12 +433,36 @@ def _cut_text(value: Any, limit: int) -> Any:
     return cut(value, limit) if isinstance(value, str) else value
 
 
-def make_environment(limits: Limits | None = None) -> jinja2.Environment:
+def make_environment(
+    limits: Limits | None = None, compiled: Path | None = None
+) -> jinja2.Environment:
     """The environment rendering every page, with the filters above; `short_name`,
     `short_version`, `short_image` and `short_text` show a value cut to its limit (the
     `limits/cut` finding says so), before `text` or `code` escapes it. One per limits in a
-    process: its templates are compiled once."""
-    return _environment(limits or Limits())
+    process: its templates are compiled once, and with `compiled` (a cache folder) kept there
+    as Jinja's bytecode for the next process (`keep_compiled`)."""
+    env = _environment(limits or Limits())
+    if compiled is not None:
+        keep_compiled(env, compiled)
+    return env
+
+
+def keep_compiled(env: jinja2.Environment, folder: Path) -> None:
+    """Jinja's bytecode of the templates `env` compiles kept under `folder`, in a folder of
+    the generator's code digest (the environment's options are code too, and Jinja checks
+    only each template's source): the folders of other code removed."""
+    here = folder / code_digest()[:32]
+    cache = env.bytecode_cache
+    if isinstance(cache, jinja2.FileSystemBytecodeCache) and cache.directory == str(here):
+        return
+    try:
+        here.mkdir(parents=True, exist_ok=True)
+        for other in folder.iterdir():
+            if other != here and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
+    except OSError:
+        return  # a cache that cannot be written: compiled each time
+    env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(here))
 
 
 @functools.lru_cache(maxsize=8)

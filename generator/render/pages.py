@@ -129,11 +129,12 @@ def template_usage(template: Template) -> Any:
 class _Site:
     """Renders pages; each page gets a `link` function relative to its own path."""
 
-    def __init__(self, model: Model, directory_urls: bool = True, kept: Path | None = None) -> None:
+    def __init__(self, model: Model, directory_urls: bool = True, kept: Path | None = None,
+                 compiled: Path | None = None) -> None:  # fmt: skip
         self.model = model
         self.directory_urls = directory_urls
         self.kept = Blobs(kept)
-        self.env = make_environment(model.limits)
+        self.env = make_environment(model.limits, compiled)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
         self.services = {s["name"] for s in self.catalog["services"]}  # those with a page
@@ -391,15 +392,16 @@ def _health(site: _Site) -> None:
 
 def render_pages(
     model: Model, directory_urls: bool = True, built_at: datetime | None = None,
-    kept: Path | None = None,
+    kept: Path | None = None, compiled: Path | None = None,
 ) -> dict[str, str]:  # fmt: skip
     """Every page of the site by path, plus `catalog.json` and `build.json` (made at
     `built_at`, default now). Links written in raw HTML are the URLs of the built site:
     `directory_urls` is MkDocs' `use_directory_urls` (its default). The service pages are kept
-    in the folder `kept` (when given) and taken from it while what they show is the same."""
+    in the folder `kept` (when given) and taken from it while what they show is the same; the
+    templates' bytecode in the folder `compiled` (when given)."""
     when = built_at or datetime.now(UTC)
     with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
-        site = _Site(model, directory_urls, kept)
+        site = _Site(model, directory_urls, kept, compiled)
         _render_pages(site, when)
         site.kept.save()
         return site.pages
