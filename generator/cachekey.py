@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .jsontext import compact_json
 
 _MOST_FILES = 2_000  # files hashed at most (the package has about a hundred and twenty)
 
@@ -50,8 +51,15 @@ def package_files() -> list[tuple[str, Any]]:
 
 def key_of(*parts: Any) -> str:
     """A cache key (hex) of the code and these JSON-able parts."""
-    text = json.dumps([code_digest(), *parts], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest_of(compact_json([code_digest(), *parts], str))
+
+
+def digest_of(data: bytes) -> str:
+    """A cache key (hex) of the code and these bytes (a context's JSON, already made)."""
+    digest = hashlib.sha256(code_digest().encode())
+    digest.update(b"\0")
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def stated_files(paths: list[Path], most: int) -> list[Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import re
@@ -129,14 +130,18 @@ class Config:
         """A path as findings show it: relative to the config's folder, with `..` for one
         outside it (no absolute path of the machine that ran the build), on another drive
         as it is."""
-        path = Path(path)
-        try:
-            return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return _shown(str(path), str(self.root), os.getcwd())  # a relative path: from here
 
     def severity_for(self, rule: str) -> str | None:
         return dict(self.severities).get(rule)
+
+
+@functools.lru_cache(maxsize=65_536)  # asked for every finding and deployment: resolved once
+def _shown(path: str, root: str, cwd: str) -> str:
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
 def _schema() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -47,6 +48,7 @@ _RESERVED = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=16384)  # asked for each link to a page, many times a name
 def page_name(text: str) -> str:
     """A file name for a page, one per name: `payments-api` stays, `a b` is `a~20b`.
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote, urlsplit
 
 
+@functools.lru_cache(maxsize=4096)  # a few forges' URLs, asked for every change of history
 def _is_github(web: str) -> bool:
     return "github" in urlsplit(web).netloc
+
+
+@functools.lru_cache(maxsize=8192)
+def _quoted(path: str) -> str:
+    return "/".join(quote(part) for part in path.split("/"))
 
 
 def commit_url(web: str, sha: str) -> str:
@@ -23,8 +30,7 @@ def file_url(web: str, commit: str, path: str, line: int | None) -> str:
         return ""
     base = web.rstrip("/")
     middle = "blob" if _is_github(base) else "-/blob"
-    quoted = "/".join(quote(part) for part in path.split("/"))
-    return f"{base}/{middle}/{commit}/{quoted}" + (f"#L{line}" if line else "")
+    return f"{base}/{middle}/{commit}/{_quoted(path)}" + (f"#L{line}" if line else "")
 
 
 def merge_request_url(web: str, reference: str) -> str:

@@ -20,8 +20,9 @@ import yaml
 
 from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
-from ..cachekey import key_of
+from ..cachekey import digest_of
 from ..ids import slug
+from ..jsontext import compact_json
 from ..kept import Blobs
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
@@ -179,7 +180,7 @@ class _Site:
         sources = {name: facts for name, (facts, _) in made.items()}
         try:
             facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
-            key = key_of(json.dumps(facts, sort_keys=True, default=_jsonable))
+            key = digest_of(compact_json(facts, _jsonable))
         except TypeError:  # not JSON-able: rendered each time
             key = None
         if key is not None and (kept := self.kept.get(key)) is not None:
@@ -466,11 +467,20 @@ def _service_pages(site: _Site, timelines: pictures.Timelines | None) -> None:
 
 def _team_pages(site: _Site) -> None:
     site.add(paths.TEAMS, "teams_index.md.j2")
-    by_name = {service["name"]: service for service in site.catalog["services"]}
+    # what a team page shows of each service: its version in each environment
+    versions = {
+        service["name"]: [{"environment": d["environment"], "version": d["version"]}
+                          for d in service["deployments"]]
+        for service in site.catalog["services"]
+    }  # fmt: skip
+    columns = [env.name for env in site.column_envs]
+    environments = [env.name for env in site.model.environments]
     for team in site.catalog["teams"]:
-        site.add(
+        site.add_kept(
             paths.team_page(team["id"]), "team.md.j2", title=team["name"], team=team,
-            team_services=[by_name[name] for name in team["services"]],  # looked up, not scanned
+            team_services=[{"name": name, "deployments": versions[name]}  # looked up, not scanned
+                           for name in team["services"]],
+            columns=columns, environments=environments,
         )  # fmt: skip
 
 
@@ -548,7 +558,7 @@ def _template_pages(site: _Site) -> None:
     site.add(paths.TEMPLATES, "templates_index.md.j2")
     template_notes = notes_for_templates(model)
     for template in model.templates:
-        site.add(
+        site.add_kept(
             paths.template_page(template.id),
             "template.md.j2",
             title=template.id,
@@ -659,9 +669,9 @@ def _other_pages(
     )  # fmt: skip
     _health(site)
     site.add(paths.RULES, "rules.md.j2", rules=sorted(RULES.values(), key=lambda r: r.id))
-    # compact: `indent` would force json's pure-Python encoder (`catalog --format json` is pretty)
+    # compact, by orjson: tens of megabytes at thousands of services (`catalog --format json` is pretty)
     site.pages[paths.CATALOG_JSON] = (
-        json.dumps(site.catalog, sort_keys=True, separators=(",", ":")) + "\n"
+        compact_json(site.catalog).decode("utf-8", "surrogatepass") + "\n"
     )
     site.pages[paths.CATALOG_SCHEMA] = catalog_schema()
     for schema_id, text in model.published_schemas:  # for `validate --schema URL` in service repos

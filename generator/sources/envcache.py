@@ -27,6 +27,7 @@ from typing import Any
 from .. import codec
 from ..cachekey import key_of
 from ..config import Config, EnvironmentConfig
+from ..jsontext import compact_json, parse_json
 from ..kept import Blobs, dump_finding, load_finding
 from ..model import Environment, Finding
 from . import download
@@ -98,8 +99,8 @@ class EnvironmentReads:
         keep the read of a changed repo (its entry and its last good read)."""
         known = self._as_json
         if known is None or known[0] is not read.environment or known[1] is not read.findings:
-            environment = json.dumps(codec.dump(read.environment), separators=(",", ":"))
-            findings = json.dumps([dump_finding(f) for f in read.findings], separators=(",", ":"))
+            environment = compact_json(codec.dump(read.environment)).decode("utf-8")
+            findings = compact_json([dump_finding(f) for f in read.findings]).decode("utf-8")
             members = f'"environment":{environment},"findings":{findings}'
             self._as_json = known = (read.environment, read.findings, members)
         return known[2]
@@ -118,7 +119,7 @@ class EnvironmentReads:
         if data is None:
             return None
         try:
-            entry = json.loads(data)
+            entry = parse_json(data)
             fetched = [tuple(r) for r in entry["fetched"]]
             if not download.unchanged(fetched):
                 return None
@@ -179,7 +180,7 @@ class EnvironmentReads:
         head, body = self._last_files(env)
         try:
             when = json.loads(head.read_bytes())
-            data = json.loads(body.read_bytes())
+            data = parse_json(body.read_bytes())
             if data["key"] != when["key"]:
                 return None  # a run stopped between the two writes
             return (
