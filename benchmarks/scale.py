@@ -18,7 +18,8 @@ children, git included).
 - `build`: `pipeline-docs build --fail-on never`, cold (cache and site removed); `build_warm`
   and `build_commit`: again, nothing changed, then after one merge, as for `generate`;
 - stages: one more cold build, in a child that runs what `build` runs (`cli._checked`, then
-  `site.build_site`, not strict), with timers wrapped around:
+  `site.build_site`, not strict, the cyclic collector's thresholds the command line's), with
+  timers wrapped around:
   - *sources*: the readers `collect` runs (schemas, templates, owners, env repos with their
     history and bundles, announcements, `validate:` files, releases, guides);
   - *analysis*: the rest of `collect` (identity, schema diff, changelog checks, drift,
@@ -53,6 +54,7 @@ on the machine moves the figures: the JSON records the load average before and a
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import importlib
 import io
@@ -144,6 +146,7 @@ def child_stages(config_file: Path, site_dir: Path, out: Path) -> None:
 
     collecting = importlib.import_module("generator.collect")  # the package exports `collect`
     command_line = importlib.import_module("generator.cli")
+    gc.set_threshold(*command_line.GC_THRESHOLDS)  # as the command line runs
     spent: dict[str, float] = defaultdict(float)
 
     def timer(name: str, function: Callable[..., Any]) -> Callable[..., Any]:

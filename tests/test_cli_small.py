@@ -5,6 +5,7 @@ placeholder body of `announce`, and config errors that say what is expected."""
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import re
 from collections.abc import Iterator
@@ -449,3 +450,20 @@ def test_every_key_of_the_config_says_what_it_expects(
     assert (problem.key, problem.line is not None) == (key, True)
     assert problem.message.startswith(f"expected {expected(schema)}, got "), problem
     assert not any(words in problem.message for words in JSONSCHEMA_WORDS), problem
+
+
+# --- the cyclic collector -----------------------------------------------------------------------
+
+
+def test_a_command_runs_with_the_cyclic_collectors_thresholds_raised(tmp_path: Path) -> None:
+    from generator.cli import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        result = invoke("schema-diff", "--help")
+        assert result.exit_code == 0
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] >= 50_000
+    finally:
+        gc.set_threshold(*before)
