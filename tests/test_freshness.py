@@ -235,3 +235,23 @@ def test_a_page_read_after_the_age_warns_that_its_data_is_stale(
         said = page.locator(".pd-stale").inner_text()
         assert "dev (read 36 hours ago)" in said and "production (read 36 hours ago)" in said
         page.context.close()
+
+
+def test_the_last_reads_kept_are_those_of_the_configs_environments_now(tmp_path: Path) -> None:
+    """Another version's last reads (their names hold its code digest) and those of an
+    environment the config no longer names are removed; a partial file of a run still
+    writing is left alone."""
+    config = copy_sample(tmp_path / "project")
+    last = tmp_path / "project" / ".cache" / "environments-last"
+    done = run_cli("check", "--config", str(config), "--format", "json", "--fail-on", "never")
+    assert done.returncode == 0, done.stderr
+    ours = sorted(p.name for p in last.iterdir())
+    assert ours and all(n.endswith((".json", ".read.json")) for n in ours)
+    stale = [last / "0123456789abcdef0123456789abcdef.json",
+             last / "0123456789abcdef0123456789abcdef.read.json"]  # fmt: skip
+    writing = last / "fedcba9876543210fedcba9876543210.read.4242.partial"
+    for file in [*stale, writing]:
+        file.write_text("{}", encoding="utf-8")
+    done = run_cli("check", "--config", str(config), "--format", "json", "--fail-on", "never")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in last.iterdir()) == sorted([*ours, writing.name])

@@ -141,8 +141,18 @@ class EnvironmentReads:
         self.blobs.put(key, entry.encode("utf-8"))
 
     def save(self) -> None:
-        """Remove the entries this run did not use."""
+        """Remove the entries this run did not use, and the last good reads of environments
+        the config no longer names or that another version of the generator kept (their file
+        names hold the code's digest)."""
         self.blobs.save()
+        named = {f.name for env in self.config.environments for f in self._last_files(env)}
+        try:
+            kept = list((self.config.cache / LAST_READS).iterdir())
+        except OSError:
+            return
+        for file in kept:
+            if file.name not in named and not file.name.endswith(".partial") and file.is_file():
+                file.unlink(missing_ok=True)
 
     def _last_files(self, env: EnvironmentConfig) -> tuple[Path, Path]:
         """Where the last good read of `env` is kept: a small file saying when and by which
