@@ -558,3 +558,65 @@ def test_a_local_repo_is_walked_in_a_clone_that_borrows_its_objects_and_is_made_
     again = EnvRepo(tmp_path / "envs" / "prod")
     again.deploy({"orders": "3.0.0"}, "Start over", "2026-04-01T10:00:00+01:00")
     assert moves(history_of(config)) == [("orders", None, "3.0.0")]
+
+
+# --- a long first walk, cut in parts ------------------------------------------------------------
+
+
+def _busy_repo(prod: EnvRepo) -> None:
+    """Forty-odd first-parent commits, some not touching the env file, and merges of branches
+    whose own commits change it (which a first-parent walk does not list)."""
+    versions = {"cart": "1.0.0", "pay": "2.0.0"}
+    prod.deploy(versions, "Create production", "2026-03-01T09:00:00+01:00")
+    for day in range(2, 30):
+        when = f"2026-03-{day:02d}T09:00:00+01:00"
+        if day % 7 == 0:
+            git(prod.path, "checkout", "--quiet", "-b", f"branch-{day}")
+            prod.deploy({**versions, "cart": f"9.{day}.0"}, "Try it", when)
+            versions = {**versions, "cart": f"1.{day}.0"}
+            prod.deploy(versions, "Settle it", when)
+            git(prod.path, "checkout", "--quiet", "main")
+            git(prod.path, "merge", "--quiet", "--no-ff", "--no-commit", f"branch-{day}")
+            prod.commit(f"Merge branch-{day}", when, author=BOB)
+        elif day % 5 == 0:
+            (prod.path / "README.md").write_text(f"day {day}\n")
+            prod.commit("Docs only", when)
+        else:
+            versions = {**versions, "pay": f"2.{day}.0"}
+            prod.deploy(versions, f"pay on day {day}", when)
+
+
+@pytest.mark.parametrize("parts", [2, 3, 4])
+def test_a_walk_cut_in_parts_lists_the_commits_of_one_walk(
+    prod: EnvRepo, monkeypatch: pytest.MonkeyPatch, parts: int
+) -> None:
+    from generator.sources import history
+
+    _busy_repo(prod)
+    head = git(prod.path, "rev-parse", "HEAD").strip()
+    source = history.HistorySource("prod", prod.path, "HEAD", ("environment.yml",), True)
+    monkeypatch.setattr(history, "cores", lambda: 1)
+    assert history._parts(prod.path, head) == [head]
+    whole = history._walk(source, head)
+    monkeypatch.setattr(history, "cores", lambda: parts)
+    monkeypatch.setattr(history, "SPLIT_FROM", 10)
+    cut = history._parts(prod.path, head)
+    assert len(cut) == parts and cut[-1].endswith(f"..{head}")
+    assert history._walk(source, head) == whole
+    assert len(whole) > 20
+    assert "9.7.0" not in {v for c in whole for v in c.added.values()}  # a branch's own commit
+    assert history._parts(prod.path, f"{whole[3].sha}..{head}") == [f"{whole[3].sha}..{head}"]
+
+
+def test_a_part_that_git_cannot_walk_is_an_error_of_the_walk(
+    prod: EnvRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.sources import history
+    from generator.sources.gitrepo import RepoError
+
+    _busy_repo(prod)
+    head = git(prod.path, "rev-parse", "HEAD").strip()
+    monkeypatch.setattr(history, "_parts", lambda root, revisions: [revisions, "no-such-ref"])
+    source = history.HistorySource("prod", prod.path, "HEAD", ("environment.yml",), True)
+    with pytest.raises(RepoError, match="git log"):
+        history._walk(source, head)

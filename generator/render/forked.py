@@ -16,6 +16,8 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 
+from ..machine import cores
+
 READ_CHUNK = 1 << 20
 _LENGTH = struct.Struct("<Q")
 
@@ -42,14 +44,6 @@ def unpack(data: bytes) -> list[str]:
         texts.append(data[at : at + size].decode("utf-8"))
         at += size
     return texts
-
-
-def cores() -> int:
-    """The processor cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def can_fork() -> bool:

@@ -1,6 +1,7 @@
 """Deployment history: every change of version in an env repo's git log, from -> to.
 
-One streaming `git log -p` per repo, first-parent on the ref: for `environment.yml` the diff
+One streaming `git log -p` per repo, first-parent on the ref (a long first walk cut in parts
+that run side by side, one per core): for `environment.yml` the diff
 hunks already say which bundle lines changed, so no file is parsed again at each commit. Other
 layouts are read the same way from the lines that pin a version (`image:`, `newTag:`,
 `targetRevision:`, a chart's `version:`). The result is cached by commit: a second run reads only
@@ -9,7 +10,10 @@ the commits that are new since.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import itertools
 import json
 import os
 import re
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..machine import cores
 from ..model import Change, Finding, Severity
 from ..progress import counted
 from .bundles import url_facts
@@ -191,14 +196,93 @@ def _changes(
     return changes
 
 
+def _log_args(revisions: str, paths: list[str], context: int, end: str) -> list[str]:
+    return [*GIT, "log", "--first-parent", "--reverse", "-p", f"-U{context}", "--no-color",
+            "--no-ext-diff", "--no-textconv", "--text", "--no-renames", f"--format={_format(end)}",
+            revisions, "--", *paths]  # fmt: skip
+
+
 def _log(root: Path, revisions: str, paths: list[str], context: int, end: str) -> Iterator[str]:
-    """The lines of one streaming `git log -p`, first-parent, oldest first.
+    """The lines of `git log -p`, first-parent, oldest first: of one streaming git, or, for a
+    long walk on a machine of more than one core, of the walk cut into parts along its
+    first-parent chain (`_parts`), git writing the later parts to files while this process
+    reads the first (their lines are those of one walk, in the same order).
 
     No textconv driver or external diff of the repo is run, and every file is shown as text
     (an attribute cannot hide a change); RepoError when git fails or takes too long."""
-    args = [*GIT, "log", "--first-parent", "--reverse", "-p", f"-U{context}", "--no-color",
-            "--no-ext-diff", "--no-textconv", "--text", "--no-renames", f"--format={_format(end)}",
-            revisions, "--", *paths]  # fmt: skip
+    parts = _parts(root, revisions)
+    if len(parts) == 1:
+        yield from _streamed(root, revisions, paths, context, end)
+        return
+    env = {**os.environ, **GIT_ENV}
+    with contextlib.ExitStack() as stack:
+        later = []
+        for part in parts[1:]:
+            out = stack.enter_context(tempfile.TemporaryFile())
+            errors = stack.enter_context(tempfile.TemporaryFile())
+            process = stack.enter_context(subprocess.Popen(
+                _log_args(part, paths, context, end), cwd=root, stdout=out, stderr=errors,
+                stdin=subprocess.DEVNULL, env=env,
+            ))  # fmt: skip
+            stack.callback(_stopped, process)
+            later.append((process, out, errors))
+        yield from _streamed(root, parts[0], paths, context, end)
+        for process, out, errors in later:
+            _waited(process)
+            check_log(process.returncode, errors)
+            out.seek(0)
+            text = io.TextIOWrapper(out, encoding="utf-8", errors="replace")
+            try:
+                yield from text
+            finally:
+                text.detach()  # the file is the stack's to close
+
+
+def _waited(process: subprocess.Popen[Any]) -> None:
+    """Wait for git to end, killed when it takes longer than GIT_TIMEOUT_SECONDS."""
+    try:
+        process.wait(timeout=GIT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _stopped(process: subprocess.Popen[bytes]) -> None:
+    """A part's git killed if still running (the walk was left early, or failed)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+SPLIT_FROM = 4_000  # first-parent commits from which a walk is cut into parts
+MOST_PARTS = 4
+
+
+def _parts(root: Path, revisions: str) -> list[str]:
+    """The walk `revisions` as consecutive ranges of its first-parent chain, one per core (at
+    most `MOST_PARTS`), when it is a whole history (a single revision: a first walk) of at
+    least `SPLIT_FROM` commits; else the walk itself. A range `a..b` of a first-parent walk
+    holds the commits after `a` on `b`'s chain, so the parts' logs, one after another, are the
+    log of the whole walk."""
+    count = min(cores(), MOST_PARTS)
+    if count < 2 or ".." in revisions or revisions.startswith("-"):
+        return [revisions]
+    try:
+        chain = git(["rev-list", "--first-parent", revisions, "--"], root).split()
+    except RepoError:
+        return [revisions]  # the walk itself says what is wrong
+    if len(chain) < SPLIT_FROM:
+        return [revisions]
+    chain.reverse()  # oldest first
+    cuts = [chain[len(chain) * i // count - 1] for i in range(1, count)]
+    return [cuts[0], *(f"{a}..{b}" for a, b in itertools.pairwise([*cuts, revisions]))]
+
+
+def _streamed(
+    root: Path, revisions: str, paths: list[str], context: int, end: str
+) -> Iterator[str]:
+    """The lines of one streaming `git log -p`."""
+    args = _log_args(revisions, paths, context, end)
     env = {**os.environ, **GIT_ENV}
     with tempfile.TemporaryFile() as errors:
         with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=errors,
@@ -213,11 +297,7 @@ def _log(root: Path, revisions: str, paths: list[str], context: int, end: str) -
             finally:
                 watchdog.cancel()
                 process.stdout.close()
-                try:
-                    process.wait(timeout=GIT_TIMEOUT_SECONDS)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                _waited(process)
         check_log(process.returncode, errors)
 
 
