@@ -523,8 +523,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             "catalog_index.md.j2",
             groups=site.groups,
             columns=site.columns,
-            rows=rows,
-            versions=matrix.versions,
+            row_html=_matrix_rows(site, rows),
             graph=graph,
             heatmap=pictures.heatmap(rows, site.columns, model.limits),
         )
@@ -533,6 +532,47 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
         site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
         _other_pages(site, found, traps, history, built_at)
         join()
+
+
+_ROW_COLUMN = ("name", "status", "earlier", "history")  # what a matrix row reads of a column
+_ROW_DEPLOYMENT = ("version", "versions", "drift", "problem", "last_change")
+
+
+def _matrix_rows(site: _Site, rows: list[matrix.Row]) -> list[str]:
+    """Each row of the catalog's matrix as HTML, made of what it shows alone (`_matrix_row.j2`),
+    kept by that as a page is (`add_kept`): a merge renders again only the rows it changed."""
+    columns = [{key: env[key] for key in _ROW_COLUMN} for env in site.columns]
+    page = paths.CATALOG
+    url: Callable[[str], str] = lambda target: paths.url_from(  # noqa: E731
+        page, target, site.directory_urls
+    )
+    module: Any = None  # made for the first row to render
+    base = ["matrix-row", page, site.directory_urls, site.model.limits, columns]
+    made = []
+    for row in rows:
+        service = row.service
+        team = service["team"]
+        shown = {
+            "service": {
+                "name": service["name"], "owner": service["owner"],
+                "declared_owner": service["declared_owner"],
+                "team": {"name": team["name"]} if team else team,
+            },
+            "cells": [[{key: d[key] for key in _ROW_DEPLOYMENT} for d in cell]
+                      for cell in row.cells],
+        }  # fmt: skip
+        key = digest_of(compact_json([*base, shown], _jsonable))
+        if (kept := site.kept.get(key)) is not None:
+            made.append(kept.decode("utf-8"))
+            continue
+        if module is None:
+            module = site.env.get_template("_matrix_row.j2").make_module(
+                {"url": url, "paths": paths, "columns": columns, "versions": matrix.versions}
+            )
+        html = str(module.row(shown))
+        site.kept.put(key, html.encode("utf-8"))
+        made.append(html)
+    return made
 
 
 def _schema_pages(site: _Site, history: _ReleaseHistory) -> None:

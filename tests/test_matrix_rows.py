@@ -1,0 +1,67 @@
+"""The catalog's matrix, row by row: a row is made of what it shows alone and kept by that, so a
+new version in one environment renders that service's row again and takes every other row from
+the cache; the page is the one rendered without a cache."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import kept
+from generator.model import Model
+from generator.render import paths
+from generator.render.pages import render_pages
+
+WHEN = datetime(2026, 5, 1, 12, tzinfo=UTC)
+
+
+def _rows_put(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The matrix rows each later render keeps (a row's HTML begins with `<tr>`)."""
+    put: list[bytes] = []
+    original = kept.Blobs.put
+
+    def recording(self: kept.Blobs, key: str, data: bytes) -> None:
+        if data.startswith(b"<tr>"):
+            put.append(data)
+        original(self, key, data)
+
+    monkeypatch.setattr(kept.Blobs, "put", recording)
+    return put
+
+
+def _bumped(model: Model) -> tuple[Model, str]:
+    """The model with the first deployment of the first environment at another version."""
+    env = next(e for e in model.environments if e.deployments)
+    first = env.deployments[0]
+    moved = dataclasses.replace(first, version="99.0.0-bumped", versions=())
+    changed = dataclasses.replace(env, deployments=(moved, *env.deployments[1:]))
+    environments = tuple(changed if e is env else e for e in model.environments)
+    return dataclasses.replace(model, environments=environments), first.service
+
+
+def test_only_the_changed_row_is_rendered_again(
+    sample_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "pages"
+    first = render_pages(sample_model, built_at=WHEN, kept=cache)
+    put = _rows_put(monkeypatch)
+    again = render_pages(sample_model, built_at=WHEN, kept=cache)
+    assert put == []  # every row taken from the cache
+    assert again[paths.CATALOG] == first[paths.CATALOG]
+
+    bumped, service = _bumped(sample_model)
+    after = render_pages(bumped, built_at=WHEN, kept=cache)
+    assert len(put) == 1
+    assert service.encode() in put[0] and b"99.0.0-bumped" in put[0]
+    fresh: dict[str, Any] = render_pages(bumped, built_at=WHEN)
+    assert after[paths.CATALOG] == fresh[paths.CATALOG] != first[paths.CATALOG]
+    rows = [line for line in after[paths.CATALOG].splitlines() if line.startswith("<tr> <td")]
+    assert len(rows) == len(_services(sample_model))  # one row a service, as the matrix has
+
+
+def _services(model: Model) -> set[str]:
+    return {d.service for e in model.environments for d in e.deployments}
