@@ -285,11 +285,17 @@ def serve_folder(site: Path) -> Iterator[str]:
         yield base
 
 
+class _SiteServer(http.server.ThreadingHTTPServer):
+    # a browser opens many connections at once: the default backlog of 5 can overflow, and
+    # the kernel then resets one (a console error, `net::ERR_CONNECTION_RESET`)
+    request_queue_size = 128
+
+
 @contextlib.contextmanager
 def serving(handler: Any, daemon_threads: bool = False) -> Iterator[str]:
     """A local HTTP server on 127.0.0.1 answering with `handler`; yields its base URL. With
     `daemon_threads`, closing it does not wait for a request still being answered."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _SiteServer(("127.0.0.1", 0), handler)
     server.daemon_threads = daemon_threads
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
