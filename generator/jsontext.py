@@ -23,14 +23,12 @@ def compact_json(value: Any, default: Callable[[Any], Any] | None = None) -> byt
         return orjson.dumps(value, default=default, option=_ORJSON)
     except TypeError:  # orjson.JSONEncodeError is one
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=default)
-        return text.encode("utf-8", "surrogatepass")
+        return text.encode("ascii")  # every other character escaped (`ensure_ascii`)
 
 
 def parse_json(data: bytes | str) -> Any:
     """JSON text as Python values; ValueError when it is not JSON."""
     try:
         return orjson.loads(data)
-    except (
-        orjson.JSONDecodeError
-    ):  # NaN, an escaped lone surrogate: the standard library reads them
+    except orjson.JSONDecodeError:  # NaN, an escaped lone surrogate: the standard library's
         return json.loads(data)

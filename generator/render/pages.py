@@ -178,25 +178,35 @@ class _Site:
         name as (what it is made from, JSON-able; how to make it), made only to render."""
         made = made or {}
         sources = {name: facts for name, (facts, _) in made.items()}
+
+        def render() -> str:
+            self._render(path, layout, title, context | {n: m() for n, (_, m) in made.items()})
+            return self.pages[path]
+
+        facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
+        self.pages[path] = self.kept_text(facts, render)
+
+    def kept_text(self, facts: Any, make: Callable[[], str]) -> str:
+        """The text `make` makes of `facts` alone: from the cache while the facts and the code
+        are the same, else made and kept; made each time when the facts are not JSON-able."""
         try:
-            facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
             key = digest_of(compact_json(facts, _jsonable))
-        except TypeError:  # not JSON-able: rendered each time
-            key = None
-        if key is not None and (kept := self.kept.get(key)) is not None:
-            self.pages[path] = kept.decode("utf-8")
-            return
-        context |= {name: make() for name, (_, make) in made.items()}
-        self._render(path, layout, title, context)
-        if key is not None:
-            self.kept.put(key, self.pages[path].encode("utf-8"))
+        except TypeError:
+            return make()
+        if (kept := self.kept.get(key)) is not None:
+            return kept.decode("utf-8")
+        text = make()
+        self.kept.put(key, text.encode("utf-8"))
+        return text
+
+    def url_in(self, page: str) -> Callable[[str], str]:
+        """How a page links in raw HTML, which MkDocs neither checks nor rewrites: with the
+        built site's URLs."""
+        return lambda target: paths.url_from(page, target, self.directory_urls)
 
     def _render(self, path: str, layout: str, title: str | None, context: dict[str, Any]) -> None:
         link: Callable[[str], str] = lambda target: relative(path, target)  # noqa: E731
-        # links in raw HTML, which MkDocs neither checks nor rewrites: the built site's URLs
-        url: Callable[[str], str] = lambda target: paths.url_from(  # noqa: E731
-            path, target, self.directory_urls
-        )
+        url = self.url_in(path)
         page = self.env.get_template(layout).render(link=link, url=url, paths=paths, **context)
         shown = _heading(page, path) if title is None else title
         if not html_title(shown):  # a blank name: the page's file name rather than no title
@@ -542,12 +552,18 @@ def _matrix_rows(site: _Site, rows: list[matrix.Row]) -> list[str]:
     """Each row of the catalog's matrix as HTML, made of what it shows alone (`_matrix_row.j2`),
     kept by that as a page is (`add_kept`): a merge renders again only the rows it changed."""
     columns = [{key: env[key] for key in _ROW_COLUMN} for env in site.columns]
-    page = paths.CATALOG
-    url: Callable[[str], str] = lambda target: paths.url_from(  # noqa: E731
-        page, target, site.directory_urls
-    )
     module: Any = None  # made for the first row to render
-    base = ["matrix-row", page, site.directory_urls, site.model.limits, columns]
+
+    def render(shown: dict[str, Any]) -> str:
+        nonlocal module
+        if module is None:
+            module = site.env.get_template("_matrix_row.j2").make_module({
+                "url": site.url_in(paths.CATALOG), "paths": paths, "columns": columns,
+                "versions": matrix.versions,
+            })  # fmt: skip
+        return str(module.row(shown))
+
+    base = ["matrix-row", paths.CATALOG, site.directory_urls, site.model.limits, columns]
     made = []
     for row in rows:
         service = row.service
@@ -561,17 +577,7 @@ def _matrix_rows(site: _Site, rows: list[matrix.Row]) -> list[str]:
             "cells": [[{key: d[key] for key in _ROW_DEPLOYMENT} for d in cell]
                       for cell in row.cells],
         }  # fmt: skip
-        key = digest_of(compact_json([*base, shown], _jsonable))
-        if (kept := site.kept.get(key)) is not None:
-            made.append(kept.decode("utf-8"))
-            continue
-        if module is None:
-            module = site.env.get_template("_matrix_row.j2").make_module(
-                {"url": url, "paths": paths, "columns": columns, "versions": matrix.versions}
-            )
-        html = str(module.row(shown))
-        site.kept.put(key, html.encode("utf-8"))
-        made.append(html)
+        made.append(site.kept_text([*base, shown], functools.partial(render, shown)))
     return made
 
 
@@ -710,9 +716,7 @@ def _other_pages(
     _health(site)
     site.add(paths.RULES, "rules.md.j2", rules=sorted(RULES.values(), key=lambda r: r.id))
     # compact, by orjson: tens of megabytes at thousands of services (`catalog --format json` is pretty)
-    site.pages[paths.CATALOG_JSON] = (
-        compact_json(site.catalog).decode("utf-8", "surrogatepass") + "\n"
-    )
+    site.pages[paths.CATALOG_JSON] = compact_json(site.catalog).decode("utf-8") + "\n"
     site.pages[paths.CATALOG_SCHEMA] = catalog_schema()
     for schema_id, text in model.published_schemas:  # for `validate --schema URL` in service repos
         site.pages[paths.published_schema(schema_id)] = text
