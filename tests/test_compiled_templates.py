@@ -3,6 +3,7 @@ compiling, the pages are the same, and the bytecode of other code is removed."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,3 +97,16 @@ def test_the_pages_are_the_same_from_kept_bytecode(
     jinja._environment.cache_clear()
     from_bytecode = render_pages(sample_model, built_at=WHEN, compiled=tmp_path)
     assert plain == compiling == from_bytecode
+
+
+def test_a_render_without_a_cache_folder_writes_into_none(tmp_path: Path) -> None:
+    """The environment is shared by every render of the process: one without a cache folder,
+    after one whose folder was removed since, writes nowhere and does not fail."""
+    env = _fresh()
+    jinja.keep_compiled(env, tmp_path / "first")
+    shutil.rmtree(tmp_path / "first")
+    assert env.get_template("rules.md.j2").render(rules=[])  # its folder gone: kept nowhere
+    jinja.keep_compiled(env, None)
+    assert env.bytecode_cache is None
+    assert env.get_template("teams_index.md.j2") is not None
+    assert not (tmp_path / "first").exists()

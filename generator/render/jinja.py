@@ -8,6 +8,7 @@ cleaned with nh3 against an allow-list and written so that MkDocs reads nothing 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import html.parser
@@ -442,19 +443,25 @@ def make_environment(
     process: its templates are compiled once, and with `compiled` (a cache folder) kept there
     as Jinja's bytecode for the next process (`keep_compiled`)."""
     env = _environment(limits or Limits())
-    if compiled is not None:
-        keep_compiled(env, compiled)
+    keep_compiled(env, compiled)
     return env
 
 
-def keep_compiled(env: jinja2.Environment, folder: Path) -> None:
-    """Jinja's bytecode of the templates `env` compiles kept under `folder`, in a folder of
-    the generator's code digest (the environment's options are code too, and Jinja checks
-    only each template's source): the folders of other code removed."""
-    here = folder / code_digest()[:32]
-    cache = env.bytecode_cache
-    if isinstance(cache, jinja2.FileSystemBytecodeCache) and cache.directory == str(here):
+class _KeptBytecode(jinja2.FileSystemBytecodeCache):
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written keeps nothing
+            super().dump_bytecode(bucket)
+
+
+def keep_compiled(env: jinja2.Environment, folder: Path | None) -> None:
+    """Jinja's bytecode of the templates `env` compiles kept under `folder` (none without
+    one), in a folder of the generator's code digest (the environment's options are code too,
+    and Jinja checks only each template's source): the folders of other code removed. The
+    environment is this process's for these limits: each render says where its cache is."""
+    env.bytecode_cache = None
+    if folder is None:
         return
+    here = folder / code_digest()[:32]
     try:
         here.mkdir(parents=True, exist_ok=True)
         for other in folder.iterdir():
@@ -462,7 +469,7 @@ def keep_compiled(env: jinja2.Environment, folder: Path) -> None:
                 shutil.rmtree(other, ignore_errors=True)
     except OSError:
         return  # a cache that cannot be written: compiled each time
-    env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(here))
+    env.bytecode_cache = _KeptBytecode(str(here))
 
 
 @functools.lru_cache(maxsize=8)
