@@ -23,12 +23,22 @@ def generate(
 
 
 def write_pages(pages: dict[str, str], out: Path) -> list[Path]:
-    """Write pages under `out`, leaving other files there alone; return what was written."""
+    """Write pages under `out`, leaving other files there alone; return what was written. A
+    file already holding a page's bytes is left as it is (its time too): compared as bytes, as
+    decoding every file there again costs more than the comparison."""
     written = []
+    folders: set[Path] = set()
     for name, text in sorted(pages.items()):
         target = out / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        data = text.encode("utf-8")
+        try:
+            same = target.stat().st_size == len(data) and target.read_bytes() == data
+        except OSError:  # not there yet, or not a file: written, or failing as it is
+            same = False
+        if not same:
+            target.write_bytes(data)
         written.append(target)
     return written

@@ -1,6 +1,6 @@
-"""The catalog's matrix, row by row: a row is made of what it shows alone and kept by that, so a
-new version in one environment renders that service's row again and takes every other row from
-the cache; the page is the one rendered without a cache."""
+"""The catalog's matrix and its heat map, row by row: a row is made of what it shows alone and
+kept by that, so a new version in one environment renders that service's row again and takes
+every other row from the cache; the page is the one rendered without a cache."""
 
 from __future__ import annotations
 
@@ -19,17 +19,18 @@ from generator.render.pages import render_pages
 WHEN = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
 
-def _rows_put(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The matrix rows each later render keeps (a row's HTML begins with `<tr>`)."""
+def _rows_put(monkeypatch: pytest.MonkeyPatch, start: bytes = b"<tr>") -> list[bytes]:
+    """The rows each later render keeps that begin with `start` (a matrix row's HTML begins
+    with `<tr>`, a heat map row's SVG with its group)."""
     put: list[bytes] = []
-    original = kept.Blobs.put
+    original = kept.Kept.put
 
-    def recording(self: kept.Blobs, key: str, data: bytes) -> None:
-        if data.startswith(b"<tr>"):
-            put.append(data)
-        original(self, key, data)
+    def recording(self: kept.Kept, data: Any, *parts: Any) -> None:
+        if isinstance(data, str) and data.startswith(start.decode()):
+            put.append(data.encode())
+        original(self, data, *parts)
 
-    monkeypatch.setattr(kept.Blobs, "put", recording)
+    monkeypatch.setattr(kept.Kept, "put", recording)
     return put
 
 
@@ -65,3 +66,24 @@ def test_only_the_changed_row_is_rendered_again(
 
 def _services(model: Model) -> set[str]:
     return {d.service for e in model.environments for d in e.deployments}
+
+
+def test_only_the_changed_heatmap_row_is_drawn_again(
+    sample_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "pages"
+    first = render_pages(sample_model, built_at=WHEN, kept=cache)
+    put = _rows_put(monkeypatch, b'<g class="pd-row"')
+    render_pages(sample_model, built_at=WHEN, kept=cache)
+    assert put == []
+
+    bumped, service = _bumped(sample_model)
+    after = render_pages(bumped, built_at=WHEN, kept=cache)
+    assert len(put) == 1
+    assert f'data-service="{service}"'.encode() in put[0] and b"99.0.0-bumped" in put[0]
+    fresh = render_pages(bumped, built_at=WHEN)
+    heatmap = [line for line in after[paths.CATALOG].splitlines() if "pd-heatmap" in line]
+    assert len(heatmap) == 1 and heatmap[0].count('<g class="pd-row"') == len(
+        _services(sample_model)
+    )
+    assert after[paths.CATALOG] == fresh[paths.CATALOG] != first[paths.CATALOG]

@@ -23,7 +23,7 @@ from ..analysis.versions import version_limit
 from ..cachekey import digest_of
 from ..ids import slug
 from ..jsontext import compact_json
-from ..kept import Blobs
+from ..kept import Blobs, Kept
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
 from . import forked, matrix, paths, pictures, pitfalls
@@ -127,6 +127,14 @@ def template_usage(template: Template) -> Any:
     return {"steps": [step]}
 
 
+def _text_key(facts: Any) -> str | None:
+    """The cache key of a text made of these facts alone, None when they are not JSON-able."""
+    try:
+        return digest_of(compact_json(facts, _jsonable))
+    except TypeError:
+        return None
+
+
 class _Site:
     """Renders pages; each page gets a `link` function relative to its own path."""
 
@@ -135,6 +143,9 @@ class _Site:
         self.model = model
         self.directory_urls = directory_urls
         self.kept = Blobs(kept)
+        # small texts (a row of a table, of a picture), thousands to a page: in one file, as a
+        # file each costs more to open than to make; None in a forked child (`_in_parallel`)
+        self.rows: Kept | None = Kept(kept, "rows")
         self.env = make_environment(model.limits, compiled)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -189,14 +200,25 @@ class _Site:
     def kept_text(self, facts: Any, make: Callable[[], str]) -> str:
         """The text `make` makes of `facts` alone: from the cache while the facts and the code
         are the same, else made and kept; made each time when the facts are not JSON-able."""
-        try:
-            key = digest_of(compact_json(facts, _jsonable))
-        except TypeError:
+        if (key := _text_key(facts)) is None:
             return make()
         if (kept := self.kept.get(key)) is not None:
             return kept.decode("utf-8")
         text = make()
         self.kept.put(key, text.encode("utf-8"))
+        return text
+
+    def kept_row(self, facts: Any, make: Callable[[], str]) -> str:
+        """As `kept_text`, for a small text of which a page has thousands: kept with the others
+        in one file (in a forked child, whose file the parent would not keep, as `kept_text`)."""
+        if self.rows is None:
+            return self.kept_text(facts, make)
+        if (key := _text_key(facts)) is None:
+            return make()
+        if isinstance(kept := self.rows.get(key), str):
+            return kept
+        text = make()
+        self.rows.put(text, key)
         return text
 
     def url_in(self, page: str) -> Callable[[str], str]:
@@ -415,6 +437,8 @@ def render_pages(
         site = _Site(model, directory_urls, kept, compiled)
         _render_pages(site, when)
         site.kept.save()
+        if site.rows is not None:
+            site.rows.save()
         return site.pages
 
 
@@ -535,7 +559,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             columns=site.columns,
             row_html=_matrix_rows(site, rows),
             graph=graph,
-            heatmap=pictures.heatmap(rows, site.columns, model.limits),
+            heatmap=pictures.heatmap(rows, site.columns, model.limits, kept=site.kept_row),
         )
         site.add(paths.SERVICES, "services_index.md.j2")
         _team_pages(site)
@@ -577,7 +601,7 @@ def _matrix_rows(site: _Site, rows: list[matrix.Row]) -> list[str]:
             "cells": [[{key: d[key] for key in _ROW_DEPLOYMENT} for d in cell]
                       for cell in row.cells],
         }  # fmt: skip
-        made.append(site.kept_text([*base, shown], functools.partial(render, shown)))
+        made.append(site.kept_row([*base, shown], functools.partial(render, shown)))
     return made
 
 
@@ -634,6 +658,7 @@ def _in_parallel(
 
     def child() -> list[str]:
         site.kept.used = set()
+        site.rows = None  # what the child keeps, as files whose keys the parent is told
         texts = [""]  # then the keys of the kept pages it used
         for pages in parts():
             texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]

@@ -9,8 +9,10 @@ window ends at the newest commit of the env repos."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -44,8 +46,17 @@ def _number(value: float) -> str:
 class _Svg:
     """An SVG written element by element, each value escaped as it is written."""
 
+    parts: list[str]
+
+    @classmethod
+    def part(cls) -> _Svg:
+        """Elements to go inside an SVG, without its own `<svg>` and title."""
+        made = cls.__new__(cls)
+        made.parts = []
+        return made
+
     def __init__(self, width: float, height: float, css: str, label: str, role: str) -> None:
-        self.parts: list[str] = []
+        self.parts = []
         self.open("svg", xmlns=SVG_NS, class_=f"pd-svg {css}", width=width, height=height,
                   viewBox=f"0 0 {_number(width)} {_number(height)}", role=role,
                   aria_label=label)  # fmt: skip
@@ -231,10 +242,15 @@ def most_drifting(rows: list[Row], columns: list[dict[str, Any]], bound: int) ->
     return [row for row in rows if id(row) in keep]
 
 
+Keep = Callable[[Any, Callable[[], str]], str]  # the text a function makes of facts, kept
+
+
 def heatmap(rows: list[Row], columns: list[dict[str, Any]], limits: Limits,
-            bound: int | None = None) -> Heatmap | None:  # fmt: skip
+            bound: int | None = None, kept: Keep | None = None) -> Heatmap | None:  # fmt: skip
     """A cell per service and environment, coloured by its state, each with a tooltip, for at
-    most `bound` services (default `HEATMAP_SERVICES`); None without services or environments."""
+    most `bound` services (default `HEATMAP_SERVICES`); None without services or environments.
+    With `kept`, each row is made by it of the facts it draws alone (a merge draws again only
+    the rows it changed)."""
     if not rows or not columns:
         return None
     drawn = most_drifting(rows, columns, HEATMAP_SERVICES if bound is None else bound)
@@ -251,19 +267,39 @@ def heatmap(rows: list[Row], columns: list[dict[str, Any]], limits: Limits,
         shown, whole = _label(env["name"], limits)
         svg.leaf("text", shown, title=whole if shown != whole else "", x=x, y=y,
                  transform=f"rotate(-45 {_number(x)} {_number(y)})")  # fmt: skip
+    drawn_columns = [{"name": env["name"], "status": env["status"]} for env in columns]
     for number, row in enumerate(drawn):
-        y = HEAD_H + number * CELL_H
-        shown, whole = _label(row.service["name"], limits)
-        svg.open("g", class_="pd-row", data_service=whole)
-        svg.leaf("text", shown, title=whole if shown != whole else "", x=NAMES_W - 6,
-                 y=y + CELL_H - 4, text_anchor="end")  # fmt: skip
-        for index, (cell, env) in enumerate(zip(row.cells, columns, strict=True)):
-            state = cell_state(cell, env)
-            title = _cell_title(whole, _label(env["name"], limits)[1], cell, state, limits)
-            svg.leaf("rect", title=title, x=NAMES_W + index * CELL_W, y=y, width=CELL_W - GAP,
-                     height=CELL_H - GAP, class_=STATES[state])  # fmt: skip
-        svg.close("g")
+        facts = {
+            "service": row.service["name"],
+            "cells": [[{key: d[key] for key in _HEATMAP_DEPLOYMENT} for d in cell]
+                      for cell in row.cells],
+        }  # fmt: skip
+        make = functools.partial(_heatmap_row, number, facts, drawn_columns, limits)
+        svg.parts.append(make() if kept is None else
+                         kept(["heatmap-row", number, drawn_columns, limits, facts], make))  # fmt: skip
     return Heatmap(svg.done(), len(drawn), len(rows))
+
+
+_HEATMAP_DEPLOYMENT = ("version", "versions", "drift", "problem")  # what a cell draws of each
+
+
+def _heatmap_row(number: int, facts: dict[str, Any], columns: list[dict[str, Any]],
+                 limits: Limits) -> str:  # fmt: skip
+    """One service's row of the heat map, the `number`th drawn, made of `facts` alone."""
+    svg = _Svg.part()
+    y = HEAD_H + number * CELL_H
+    shown, whole = _label(facts["service"], limits)
+    svg.open("g", class_="pd-row", data_service=whole)
+    svg.leaf("text", shown, title=whole if shown != whole else "", x=NAMES_W - 6,
+             y=y + CELL_H - 4, text_anchor="end")  # fmt: skip
+    for index, (cell, env) in enumerate(zip(facts["cells"], columns, strict=True)):
+        cell = tuple(cell)
+        state = cell_state(cell, env)
+        title = _cell_title(whole, _label(env["name"], limits)[1], cell, state, limits)
+        svg.leaf("rect", title=title, x=NAMES_W + index * CELL_W, y=y, width=CELL_W - GAP,
+                 height=CELL_H - GAP, class_=STATES[state])  # fmt: skip
+    svg.close("g")
+    return "".join(svg.parts)
 
 
 # --- the timeline of deployments ----------------------------------------------------------------
