@@ -139,9 +139,23 @@ class Config:
 @functools.lru_cache(maxsize=65_536)  # asked for every finding and deployment: resolved once
 def _shown(path: str, root: str, cwd: str) -> str:
     try:
-        return Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
+        return Path(os.path.relpath(_resolved(path, cwd), _resolved_folder(root, cwd))).as_posix()
     except ValueError:
         return Path(path).as_posix()
+
+
+def _resolved(path: str, cwd: str) -> str:
+    """`path` resolved as `Path.resolve` would: a file that is no link resolved by its folder,
+    kept once for all the files in it (thousands of `validate:` files share a few folders)."""
+    plain = Path(path)
+    if plain.name in ("", ".", "..") or os.path.islink(plain):
+        return str(plain.resolve())
+    return os.path.join(_resolved_folder(str(plain.parent), cwd), plain.name)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _resolved_folder(folder: str, cwd: str) -> str:  # `cwd`: a relative folder is from there
+    return str(Path(folder).resolve())
 
 
 def _schema() -> dict[str, Any]:

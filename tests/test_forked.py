@@ -3,6 +3,7 @@ process renders them; the kept pages it used still kept; a child that fails chan
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from datetime import UTC, datetime
@@ -145,3 +146,31 @@ def test_an_error_in_the_work_is_raised_here(
     monkeypatch.setattr(pages_module, "_service_pages", broken)
     with pytest.raises(ValueError, match="a template bug"):
         render_pages(sample_model, built_at=WHEN, kept=tmp_path / "kept")
+
+
+def test_a_kept_page_the_child_left_unread_is_read_here_or_made_again(
+    sample_model: Model, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = _one_process(sample_model, tmp_path / "alone", monkeypatch)
+    kept = tmp_path / "kept"
+    assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone  # fills the cache
+    told: list[dict[str, dict[str, str]]] = []
+    real = pages_module._parts_of
+
+    def removing_one(texts: list[str], count: int) -> list[dict[str, str]] | None:
+        told.append(json.loads(texts[0]))
+        key = sorted(told[-1]["unread"].values())[0]
+        (kept / key[:2] / key).unlink()  # as a cache cleaned meanwhile would
+        parts = real(texts, count)
+        assert parts is not None
+        assert all(
+            not text for part in parts for path, text in part.items() if path in told[-1]["unread"]
+        )  # fmt: skip
+        return parts
+
+    monkeypatch.setattr(pages_module, "_parts_of", removing_one)
+    assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone
+    # the child sent the kept service pages' keys, not their texts
+    assert any(path.startswith("catalog/services/") for path in told[0]["unread"])
+    monkeypatch.setattr(pages_module, "_parts_of", real)
+    assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone  # read here this time

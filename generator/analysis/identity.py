@@ -35,9 +35,10 @@ def history_as_cataloged(environments: tuple[Environment, ...]) -> tuple[Environ
     aliases = _aliases(environments)
     renamed = []
     for env in environments:
-        history = [
-            dataclasses.replace(change, service=aliases.get(change.service, change.service))
+        history = tuple(
+            change if aliases.get(change.service, change.service) == change.service
+            else dataclasses.replace(change, service=aliases[change.service])
             for change in env.history
-        ]
-        renamed.append(dataclasses.replace(env, history=tuple(history)))
+        )  # fmt: skip
+        renamed.append(env if history == env.history else dataclasses.replace(env, history=history))
     return tuple(renamed)

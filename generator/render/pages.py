@@ -146,6 +146,8 @@ class _Site:
         # small texts (a row of a table, of a picture), thousands to a page: in one file, as a
         # file each costs more to open than to make; None in a forked child (`_in_parallel`)
         self.rows: Kept | None = Kept(kept, "rows")
+        # in a forked child: the kept pages it found, by path, left for the parent to read
+        self.unread: dict[str, str] | None = None
         self.env = make_environment(model.limits, compiled)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -195,12 +197,18 @@ class _Site:
             return self.pages[path]
 
         facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
-        self.pages[path] = self.kept_text(facts, render)
+        key = _text_key(facts)
+        if self.unread is not None and key is not None and self.kept.has(key):
+            self.unread[path] = key  # the parent reads it: not read, decoded and sent here
+            self.pages[path] = ""
+            return
+        self.pages[path] = self.kept_text(facts, render, key)
 
-    def kept_text(self, facts: Any, make: Callable[[], str]) -> str:
-        """The text `make` makes of `facts` alone: from the cache while the facts and the code
-        are the same, else made and kept; made each time when the facts are not JSON-able."""
-        if (key := _text_key(facts)) is None:
+    def kept_text(self, facts: Any, make: Callable[[], str], key: str | None = None) -> str:
+        """The text `make` makes of `facts` alone (whose key is `key`, when known): from the
+        cache while the facts and the code are the same, else made and kept; made each time
+        when the facts are not JSON-able."""
+        if (key := key or _text_key(facts)) is None:
             return make()
         if (kept := self.kept.get(key)) is not None:
             return kept.decode("utf-8")
@@ -659,10 +667,11 @@ def _in_parallel(
     def child() -> list[str]:
         site.kept.used = set()
         site.rows = None  # what the child keeps, as files whose keys the parent is told
-        texts = [""]  # then the keys of the kept pages it used
+        site.unread = {}
+        texts = [""]  # then the keys of the kept pages it used, and of those left unread
         for pages in parts():
             texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
-        texts[0] = json.dumps(sorted(site.kept.used))
+        texts[0] = json.dumps({"used": sorted(site.kept.used), "unread": site.unread})
         return texts
 
     many = len(site.catalog["services"]) >= PARALLEL_FROM
@@ -673,10 +682,10 @@ def _in_parallel(
             texts = job.result() if job is not None else None
             mine = site.pages
             theirs = _parts_of(texts, len(work)) if texts is not None else None
+            if theirs is not None:
+                theirs = _read_unread(site, theirs, texts[0])  # type: ignore[index]
             if theirs is None:  # no child, or it failed: the work done here, as the child would
                 theirs = parts()
-            else:
-                site.kept.used.update(json.loads(texts[0]))  # type: ignore[index]
             anchors = {anchor: pages for (anchor, _), pages in zip(work, theirs, strict=True)}
             site.pages = {}
             for path, text in mine.items():
@@ -686,6 +695,29 @@ def _in_parallel(
                 site.pages.update(pages)
 
         yield join
+
+
+def _read_unread(
+    site: _Site, parts: list[dict[str, str]], told: str
+) -> list[dict[str, str]] | None:
+    """The child's parts with the kept pages it left unread read here (`told`: the keys of the
+    kept pages it used and of those it left unread, by path); None when one cannot be read."""
+    try:
+        keys = json.loads(told)
+        used, unread = set(keys["used"]), dict(keys["unread"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    for pages in parts:
+        for path in pages.keys() & unread.keys():
+            data = site.kept.get(unread[path])
+            if data is None:  # removed meanwhile: the child's work is done here again
+                return None
+            try:
+                pages[path] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    site.kept.used.update(used)
+    return parts
 
 
 def _parts_of(texts: list[str], count: int) -> list[dict[str, str]] | None:
