@@ -1,5 +1,5 @@
 """`python -m generator`: the same as the `pipeline-docs` command."""
 
-from .cli import main
+from .cli import entry
 
-main()
+entry()

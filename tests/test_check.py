@@ -997,7 +997,7 @@ def test_each_pre_commit_hook_runs_a_real_pipeline_docs_command() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert {h["id"] for h in hooks} == {"pipeline-docs-check", "pipeline-docs-validate"}
     scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
-    assert scripts["pipeline-docs"] == "generator.cli:main"
+    assert scripts["pipeline-docs"] == "generator.cli:entry"
     for hook in hooks:
         program, command = hook["entry"].split()
         assert program == "pipeline-docs"
