@@ -9,7 +9,6 @@ not of the shape this code writes reads as nothing, and the caller reads its inp
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .cachekey import key_of
+from .jsontext import compact_json, parse_json
 from .model import Finding, Severity
 
 MOST_KEPT_BYTES = 256 * 1024 * 1024  # one kept file that a run reads back
@@ -46,7 +46,7 @@ class Kept:
             self._entries = {}
             try:
                 if self.file is not None and self.file.stat().st_size <= MOST_KEPT_BYTES:
-                    data = json.loads(self.file.read_bytes())
+                    data = parse_json(self.file.read_bytes())
                     if isinstance(data, dict) and data.get("salt") == self.salt:
                         entries = data.get("entries")
                         self._entries = entries if isinstance(entries, dict) else {}
@@ -56,7 +56,7 @@ class Kept:
 
     @staticmethod
     def _key(parts: tuple[Any, ...]) -> str:
-        return json.dumps(parts, separators=(",", ":"), default=str)
+        return compact_json(parts, str).decode("utf-8")
 
     def get(self, *parts: Any) -> Any:
         """The entry kept for these parts, or None."""
@@ -103,7 +103,9 @@ class Kept:
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             partial = self.file.with_suffix(".partial")
-            partial.write_text(json.dumps({"salt": self.salt, "entries": used}), encoding="utf-8")
+            # in their order: an entry read back is as it was put (a search entry's keys)
+            document = {"salt": self.salt, "entries": used}
+            partial.write_bytes(compact_json(document, sort_keys=False))
             os.replace(partial, self.file)
         except OSError:
             pass
