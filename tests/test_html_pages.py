@@ -154,3 +154,14 @@ def test_search_reads_each_cell_of_an_html_table_as_words_of_its_own() -> None:
     now = next(s for s in parser.data if s.id == "_now")
     words = "".join(now.text).split()  # as Material joins them
     assert "Schulz" in words and "Emma Schulz1.4.1" not in "".join(now.text)
+
+
+_PATHS = ["", ".", "a", "a/", "a/b", "a/b/", "a/b/c", "a//b", "./a/b", "a/./b", "b", "b/a", "ab/c",
+          "a/bc", "a/b/c/d", "..", "a/../b", "../a", "/a", "/a/b", "catalog/services/x"]  # fmt: skip
+
+
+@pytest.mark.parametrize("start", _PATHS)
+def test_a_relative_path_is_the_one_relpath_gives(start: str) -> None:
+    for path in _PATHS:
+        if path and start:  # relpath refuses an empty path; url_from never asks for one
+            assert paths.relative_path(path, start) == posixpath.relpath(path, start), path

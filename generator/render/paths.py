@@ -113,9 +113,25 @@ def url_from(from_page: str, to_page: str, directory_urls: bool = True) -> str:
     base = here if here.endswith("/") or not here else here.rpartition("/")[0] + "/"
     if target:
         there = page_url(target, directory_urls)
-        link = posixpath.relpath(there or ".", base.rstrip("/") or ".")
+        link = relative_path(there or ".", base.rstrip("/") or ".")
         if there.endswith("/") or not there:
             link = "./" if link == "." else link + "/"
     else:
         link = ""
     return f"{link}#{fragment}" if fragment else link
+
+
+def relative_path(path: str, start: str) -> str:
+    """`posixpath.relpath(path, start)` for two paths from the site's root, without asking for
+    the working folder each time (which relpath does for every link of a page: thousands)."""
+    if ".." in path.split("/") or ".." in start.split("/") or path[:1] == "/" or start[:1] == "/":
+        return posixpath.relpath(path, start)
+    to = [part for part in path.split("/") if part not in ("", ".")]
+    here = [part for part in start.split("/") if part not in ("", ".")]
+    common = 0
+    for a, b in zip(to, here, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
+

@@ -4,6 +4,7 @@ not follow. Either way, each object comes with the repo file it was written in."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -13,7 +14,7 @@ from ...limits import Limits
 from ...model import Finding, Severity
 from ...yamlload import Document, as_dict
 from .builtin import BuiltinRenderer, Rendered, images_of
-from .real import KustomizeError, build, find_kustomize
+from .real import Kustomize, KustomizeError, build, find_kustomize
 from .tree import KUSTOMIZATION_FILES, Kustomizations, Tree, is_kustomization
 
 __all__ = ["KUSTOMIZATION_FILES", "Kustomizations", "Overlay", "RenderedObject", "Tree", "is_kustomization",
@@ -59,13 +60,21 @@ class Renderer:
 
     def __post_init__(self) -> None:
         self.builtin = BuiltinRenderer(self.tree, self.documents, self.limits.overlay_objects)
-        self.kustomize, self.why_builtin = find_kustomize(self.setting)
-        if self.kustomize is None and self.setting not in ("auto", "builtin"):
+        if self.setting in ("auto", "builtin"):
+            return  # kustomize looked for when an overlay is rendered (`found`): none, no call
+        kustomize, why = self.found
+        if kustomize is None:
             self.findings.append(Finding(
                 "envrepo/kustomize-failed", Severity.ERROR, self.config_file, None,
-                f"the configured kustomize cannot be used: {self.why_builtin}",
+                f"the configured kustomize cannot be used: {why}",
                 "fix `kustomize:` in the config; overlays are rendered by the built-in renderer",
             ))  # fmt: skip
+
+    @functools.cached_property
+    def found(self) -> tuple[Kustomize | None, str]:
+        """The kustomize the setting asks for, or None and why (asking it its version takes a
+        process: only done when it is needed)."""
+        return find_kustomize(self.setting)
 
     def render(self, root: str) -> Overlay:
         folder = str(PurePosixPath(root).parent).removeprefix(".")
@@ -80,9 +89,10 @@ class Renderer:
             ref.target is None and not ref.remote
             for name in self.tree.closure(root)[0] for ref in self.tree.references(name)
         )  # fmt: skip
-        if self.kustomize is not None and not remote and not outside:
+        kustomize, _ = self.found
+        if kustomize is not None and not remote and not outside:
             try:
-                outputs = build(self.kustomize, self.place(), folder, self.work, self.limits)
+                outputs = build(kustomize, self.place(), folder, self.work, self.limits)
             except KustomizeError as error:
                 self.findings.append(Finding(
                     "envrepo/kustomize-failed", Severity.ERROR, self.display(root), None,
@@ -92,7 +102,7 @@ class Renderer:
                 ))  # fmt: skip
                 return self._builtin(root, folder, f"{NOT_RENDERED}: {error}")
             objects = tuple(self._from_output(o.document, o.file, root) for o in outputs)
-            return Overlay(folder, self.kustomize.label, "", self._placed(root, objects))
+            return Overlay(folder, kustomize.label, "", self._placed(root, objects))
         why = "remote references" if remote else ""  # what leaves the repo: refused by the builtin
         return self._builtin(root, folder, why)
 
