@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import glob
 import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from . import forked
 from .analysis.bounds import cut_findings
 from .analysis.changelog import reference_findings, release_diffs, unannounced_findings
 from .analysis.drift import drift
@@ -17,7 +21,8 @@ from .analysis.versions import instant, version_limit
 from .cachekey import key_of
 from .config import Config
 from .findings import apply_policy
-from .kept import Kept
+from .jsontext import compact_json, parse_json
+from .kept import Kept, dump_finding, load_finding
 from .model import Environment, Finding, Model, Severity
 from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
@@ -32,14 +37,29 @@ from .sources.templates import read_templates
 from .validation import Validator, make_validator
 from .yamlload import load_data_file
 
+ASIDE_FROM = 200  # `validate:` files from which they are checked in a forked child
 
-def _validate_files(config: Config, validator: Validator, salt: str = "") -> list[Finding]:
-    """Files mapped by `validate:` to a schema id, checked against that schema. What a file's
-    check found is kept by its content (`kept`, with `salt`): an unchanged file is not parsed
-    nor checked again."""
+
+def _validate_targets(config: Config) -> list[tuple[str, str, list[str]]]:
+    """Each `validate:` pattern, its schema id and the files it matches."""
+    return [
+        (pattern, schema_id, sorted(glob.glob(str(config.root / pattern), recursive=True)))
+        for pattern, schema_id in config.validate
+    ]
+
+
+def _validate_files(
+    config: Config,
+    validator: Validator,
+    salt: str = "",
+    targets: list[tuple[str, str, list[str]]] | None = None,
+) -> list[Finding]:
+    """Files mapped by `validate:` to a schema id (`targets`, when already found), checked
+    against that schema. What a file's check found is kept by its content (`kept`, with
+    `salt`): an unchanged file is not parsed nor checked again."""
     findings: list[Finding] = []
     kept = Kept(config.cache, "checks", salt)
-    for pattern, schema_id in config.validate:
+    for pattern, schema_id, names in targets if targets is not None else _validate_targets(config):
         if not validator.known(schema_id):
             findings.append(Finding(
                 "config/unknown-schema", Severity.ERROR, config.display(config.file),
@@ -48,7 +68,7 @@ def _validate_files(config: Config, validator: Validator, salt: str = "") -> lis
                 "use the id of a schema in the schemas folder",
             ))  # fmt: skip
             continue
-        for name in sorted(glob.glob(str(config.root / pattern), recursive=True)):
+        for name in names:
             shown = config.display(name)
             findings.extend(_checked_file(Path(name), shown, schema_id, config, validator, kept))
     kept.save()
@@ -75,6 +95,29 @@ def _checked_file(path: Path, shown: str, schema_id: str, config: Config, valida
     if digest is None:
         return find()
     return kept.findings(find, "validate", shown, schema_id, digest)
+
+
+@contextlib.contextmanager
+def _aside(work: Callable[[], list[Finding]], worth: bool) -> Iterator[Callable[[], list[Finding]]]:
+    """`work` done in a forked child (`forked`) while this process goes on, when it is `worth`
+    one and one can be had; the function the block is given returns its findings, done here
+    when there was no child or it failed: the findings are the same either way."""
+
+    def child() -> list[str]:
+        return [compact_json([dump_finding(f) for f in work()]).decode("utf-8")]
+
+    with forked.forked(child) if worth else contextlib.nullcontext() as job:
+
+        def findings() -> list[Finding]:
+            texts = job.result() if job is not None else None
+            if texts is not None and len(texts) == 1:
+                try:
+                    return [load_finding(f) for f in parse_json(texts[0])]
+                except (KeyError, TypeError, ValueError):
+                    pass  # not what the child writes: done here
+            return work()
+
+        yield findings
 
 
 def _missing_folders(config: Config) -> list[Finding]:
@@ -168,15 +211,21 @@ def _collect(config: Config) -> Model:
     bundle_reads = BundleReads(config.cache, salt)
     # an environment whose repo did not change since the last run is not read again
     kept = EnvironmentReads(config, owners, salt)
-    for env in config.environments:
-        environment, found = read_environment(config, env, owners, validator, bundle_reads, kept)
-        environments.append(environment)
-        findings += found
-    bundle_reads.save()
-    kept.save()
+    targets = _validate_targets(config)
+    check_files = functools.partial(_validate_files, config, validator, salt, targets)
+    with _aside(check_files, sum(len(t[2]) for t in targets) >= ASIDE_FROM) as checked_files:
+        for env in config.environments:
+            environment, found = read_environment(
+                config, env, owners, validator, bundle_reads, kept
+            )
+            environments.append(environment)
+            findings += found
+        bundle_reads.save()
+        kept.save()
+        validated = checked_files()
     announcements, found = read_announcements(config.announcements, config.display)
     findings += found
-    findings += _validate_files(config, validator, salt)
+    findings += validated
     releases, found = read_releases(config, config.display)
     findings += found
     model = Model(

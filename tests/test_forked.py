@@ -3,19 +3,24 @@ process renders them; the kept pages it used still kept; a child that fails chan
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from generator.model import Model
-from generator.render import forked
+from generator import forked
+from generator.config import load_config
+from generator.model import Finding, Model
 from generator.render import pages as pages_module
 from generator.render.pages import render_pages
 
+# the module, not the function the package names `collect`
+collect_module = importlib.import_module("generator.collect")
 WHEN = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
 
@@ -174,3 +179,38 @@ def test_a_kept_page_the_child_left_unread_is_read_here_or_made_again(
     assert any(path.startswith("catalog/services/") for path in told[0]["unread"])
     monkeypatch.setattr(pages_module, "_parts_of", real)
     assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone  # read here this time
+
+
+def test_validate_files_checked_in_a_child_find_what_this_process_finds(
+    sample_config: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(sample_config)
+    target = next((sample_config.parent / "examples" / "services").glob("*/.pipeline.yml"))
+    target.write_text(target.read_text() + "no_such_option_here: 1\n", encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(collect_module, "ASIDE_FROM", 10**9)
+        alone = collect_module._collect(config).findings
+    assert any("no_such_option_here" in f.message for f in alone)
+    (config.cache / "checks.json").unlink(missing_ok=True)  # checked anew, in the child
+    parent = os.getpid()
+    checked: list[int] = []
+    real = collect_module._validate_files
+
+    def counted(*args: Any) -> list[Finding]:
+        checked.append(os.getpid())
+        return real(*args)
+
+    monkeypatch.setattr(collect_module, "ASIDE_FROM", 0)
+    monkeypatch.setattr(collect_module, "_validate_files", counted)
+    assert collect_module._collect(config).findings == alone
+    assert checked == []  # done in the child, whose calls this process does not see
+    assert (config.cache / "checks.json").is_file()  # the child kept its checks
+
+    def fails_in_child(*args: Any) -> list[Finding]:
+        if os.getpid() != parent:
+            os._exit(3)
+        return counted(*args)
+
+    monkeypatch.setattr(collect_module, "_validate_files", fails_in_child)
+    assert collect_module._collect(config).findings == alone
+    assert checked == [parent]  # the child failed: done here

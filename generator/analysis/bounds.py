@@ -56,17 +56,19 @@ def cut_findings(model: Model, owners_file: str) -> list[Finding]:
     for team in model.teams:
         cuts.name("team id", team.id, owners_file, team.line)
         cuts.name("team name", team.name, owners_file, team.line)
+    longest = model.limits.version_chars  # the messages made only for a version over it
     for env in model.environments:
         reported: set[tuple[str, str]] = set()  # (service, version) said at a deployment
         for d in env.deployments:
             cuts.name("service name", d.service, d.file, d.line)
             where = (d.version_file, d.version_line) if d.version_file else (d.file, d.line)
             for version in dict.fromkeys(v for v in (d.version, *d.versions) if v is not None):
-                cuts.version(f"version of {cut(d.service, SHOWN)!r}", version, *where)
-                reported.add((d.service, version))
+                if len(version) > longest:
+                    cuts.version(f"version of {cut(d.service, SHOWN)!r}", version, *where)
+                    reported.add((d.service, version))
         for change in env.history:
             for changed in (change.from_version, change.to_version):
-                if changed and (change.service, changed) not in reported:
+                if changed and len(changed) > longest and (change.service, changed) not in reported:
                     cuts.version(
                         f"version of {cut(change.service, SHOWN)!r} in {env.name}'s history "
                         f"(commit {change.commit[:12]})",

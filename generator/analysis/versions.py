@@ -9,6 +9,7 @@ version of thousands of digits can neither hit Python's limit on converting long
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -95,6 +96,7 @@ def compare(a: str, b: str, first_seen: dict[str, str] | None = None) -> int | N
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)  # each change's date, asked for by several stages
 def instant(date: str) -> str:
     """A date as UTC, so that dates written in other time zones compare as instants."""
     try:

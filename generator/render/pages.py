@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .. import forked
 from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
 from ..cachekey import digest_of
@@ -26,7 +27,7 @@ from ..jsontext import compact_json
 from ..kept import Blobs, Kept
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
-from . import forked, matrix, paths, pictures, pitfalls
+from . import matrix, paths, pictures, pitfalls
 from .catalog import catalog_document, catalog_schema
 from .changelog import (
     UNRELEASED,

@@ -134,4 +134,3 @@ def relative_path(path: str, start: str) -> str:
             break
         common += 1
     return "/".join([".."] * (len(here) - common) + to[common:]) or "."
-

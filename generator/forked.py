@@ -16,7 +16,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 
-from ..machine import cores
+from .machine import cores
 
 READ_CHUNK = 1 << 20
 _LENGTH = struct.Struct("<Q")
