@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import glob
 import hashlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import forked
@@ -21,8 +19,7 @@ from .analysis.versions import instant, version_limit
 from .cachekey import key_of
 from .config import Config
 from .findings import apply_policy
-from .jsontext import compact_json, parse_json
-from .kept import Kept, dump_finding, load_finding
+from .kept import Kept
 from .model import Environment, Finding, Model, Severity
 from .sample import SampleError, prepare_sample
 from .sources.announcements import read_announcements
@@ -95,29 +92,6 @@ def _checked_file(path: Path, shown: str, schema_id: str, config: Config, valida
     if digest is None:
         return find()
     return kept.findings(find, "validate", shown, schema_id, digest)
-
-
-@contextlib.contextmanager
-def _aside(work: Callable[[], list[Finding]], worth: bool) -> Iterator[Callable[[], list[Finding]]]:
-    """`work` done in a forked child (`forked`) while this process goes on, when it is `worth`
-    one and one can be had; the function the block is given returns its findings, done here
-    when there was no child or it failed: the findings are the same either way."""
-
-    def child() -> list[str]:
-        return [compact_json([dump_finding(f) for f in work()]).decode("utf-8")]
-
-    with forked.forked(child) if worth else contextlib.nullcontext() as job:
-
-        def findings() -> list[Finding]:
-            texts = job.result() if job is not None else None
-            if texts is not None and len(texts) == 1:
-                try:
-                    return [load_finding(f) for f in parse_json(texts[0])]
-                except (KeyError, TypeError, ValueError):
-                    pass  # not what the child writes: done here
-            return work()
-
-        yield findings
 
 
 def _missing_folders(config: Config) -> list[Finding]:
@@ -213,7 +187,9 @@ def _collect(config: Config) -> Model:
     kept = EnvironmentReads(config, owners, salt)
     targets = _validate_targets(config)
     check_files = functools.partial(_validate_files, config, validator, salt, targets)
-    with _aside(check_files, sum(len(t[2]) for t in targets) >= ASIDE_FROM) as checked_files:
+    with forked.findings_aside(
+        check_files, sum(len(t[2]) for t in targets) >= ASIDE_FROM
+    ) as checked_files:
         for env in config.environments:
             environment, found = read_environment(
                 config, env, owners, validator, bundle_reads, kept

@@ -16,7 +16,10 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 
+from .jsontext import compact_json, parse_json
+from .kept import dump_finding, load_finding
 from .machine import cores
+from .model import Finding
 
 READ_CHUNK = 1 << 20
 _LENGTH = struct.Struct("<Q")
@@ -118,3 +121,28 @@ def forked(work: Callable[[], list[str]]) -> Iterator[Job | None]:
         yield job
     finally:
         job.stop()
+
+
+@contextlib.contextmanager
+def findings_aside(
+    work: Callable[[], list[Finding]], worth: bool
+) -> Iterator[Callable[[], list[Finding]]]:
+    """`work` done in a forked child (`forked`) while this process goes on, when it is `worth`
+    one and one can be had; the function the block is given returns its findings, done here
+    when there was no child or it failed: the findings are the same either way."""
+
+    def child() -> list[str]:
+        return [compact_json([dump_finding(f) for f in work()]).decode("utf-8")]
+
+    with forked(child) if worth else contextlib.nullcontext() as job:
+
+        def findings() -> list[Finding]:
+            texts = job.result() if job is not None else None
+            if texts is not None and len(texts) == 1:
+                try:
+                    return [load_finding(f) for f in parse_json(texts[0])]
+                except (KeyError, TypeError, ValueError):
+                    pass  # not what the child writes: done here
+            return work()
+
+        yield findings

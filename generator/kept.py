@@ -76,13 +76,21 @@ class Kept:
 
     def findings(self, find: Callable[[], list[Finding]], *parts: Any) -> list[Finding]:
         """The findings kept for these parts, or `find()`'s, kept for next time."""
+        found = self.kept_findings(*parts)
+        if found is None:
+            found = find()
+            self.put_findings(found, *parts)
+        return found
+
+    def kept_findings(self, *parts: Any) -> list[Finding] | None:
+        """The findings kept for these parts; None when none are, or not as this code keeps them."""
         try:
             return [load_finding(f) for f in self.get(*parts)]
         except (KeyError, TypeError, ValueError):
-            pass  # none kept, or not as this code keeps them
-        found = find()
+            return None
+
+    def put_findings(self, found: list[Finding], *parts: Any) -> None:
         self.put([dump_finding(f) for f in found], *parts)
-        return found
 
     def put(self, data: Any, *parts: Any) -> None:
         if self.file is None:

@@ -111,8 +111,15 @@ class Validator:
         sha256 (`digest`), kept in `kept` (whose salt holds the schemas and limits)."""
         return kept.findings(
             lambda: self.check(document, schema_id, what),
-            "check", document.file, digest, schema_id, what,
-        )  # fmt: skip
+            *self.kept_parts(digest, document, schema_id, what),
+        )
+
+    @staticmethod
+    def kept_parts(
+        digest: str, document: Document, schema_id: str, what: str = ""
+    ) -> tuple[str, ...]:
+        """What `check_kept` keeps a document's findings by."""
+        return ("check", document.file, digest, schema_id, what)
 
     def check(self, document: Document, schema_id: str, what: str = "") -> list[Finding]:
         """Findings for one document: invalid values, unknown and deprecated options."""

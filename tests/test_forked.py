@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import copy_sample
 
 from generator import forked
 from generator.config import load_config
-from generator.model import Finding, Model
+from generator.model import Finding, Model, Severity
 from generator.render import pages as pages_module
 from generator.render.pages import render_pages
+from generator.validation import Validator
 
 # the module, not the function the package names `collect`
 collect_module = importlib.import_module("generator.collect")
@@ -214,3 +216,35 @@ def test_validate_files_checked_in_a_child_find_what_this_process_finds(
     monkeypatch.setattr(collect_module, "_validate_files", fails_in_child)
     assert collect_module._collect(config).findings == alone
     assert checked == [parent]  # the child failed: done here
+
+
+def test_environment_yml_checked_in_a_child_finds_what_this_process_finds(
+    tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envrepos = importlib.import_module("generator.sources.envrepos")
+    parent = os.getpid()
+    asked: list[int] = []
+    real = Validator.check
+
+    def marked(self: Validator, document: Any, schema_id: str, what: str = "") -> list[Finding]:
+        found: list[Finding] = real(self, document, schema_id, what)
+        if schema_id == "environment":
+            asked.append(os.getpid())
+            if os.getpid() != parent and failing:
+                os._exit(3)  # as a crash would
+            found.append(Finding("config/invalid", Severity.ERROR, document.file, 1, "marked"))
+        return found
+
+    monkeypatch.setattr(Validator, "check", marked)
+    monkeypatch.setattr(envrepos, "ASIDE_FROM", 10**9)
+    failing = False
+    alone = collect_module._collect(load_config(copy_sample(tmp_path / "alone"))).findings
+    assert [f for f in alone if f.message == "marked"]  # each environment's check found it
+    assert set(asked) == {parent}
+    monkeypatch.setattr(envrepos, "ASIDE_FROM", 0)
+    for failing in (False, True):
+        asked.clear()
+        config = load_config(copy_sample(tmp_path / f"aside-{failing}"))
+        assert collect_module._collect(config).findings == alone
+        # done in the child, whose calls this process does not see; or here, after it failed
+        assert asked == ([parent] * len(config.environments) if failing else [])
