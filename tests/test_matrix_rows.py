@@ -13,7 +13,7 @@ import pytest
 
 from generator import kept
 from generator.model import Model
-from generator.render import paths
+from generator.render import jinja, paths
 from generator.render.pages import render_pages
 
 WHEN = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -87,3 +87,27 @@ def test_only_the_changed_heatmap_row_is_drawn_again(
         _services(sample_model)
     )
     assert after[paths.CATALOG] == fresh[paths.CATALOG] != first[paths.CATALOG]
+
+
+def test_descriptions_of_pages_made_each_run_are_converted_once(
+    sample_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page rendered every run (the changelog, the pitfalls) takes each description's HTML
+    from the cache the second time; the pages are those rendered without a cache."""
+    alone = render_pages(sample_model, built_at=WHEN)
+    converted: list[str] = []
+    real = jinja._converted_html
+
+    def counted(source: str, tags: frozenset[str]) -> str:
+        converted.append(source)
+        return real(source, tags)
+
+    monkeypatch.setattr(jinja, "_converted_html", counted)
+    assert render_pages(sample_model, built_at=WHEN, kept=tmp_path) == alone
+    assert converted  # the sample's changelog and pitfalls have Markdown
+    first = len(converted)
+    assert render_pages(sample_model, built_at=WHEN, kept=tmp_path) == alone
+    assert len(converted) == first  # none converted again
+    saved = (tmp_path / "rows.json").stat().st_mtime_ns
+    assert render_pages(sample_model, built_at=WHEN, kept=tmp_path) == alone
+    assert (tmp_path / "rows.json").stat().st_mtime_ns == saved  # all of it used: not rewritten

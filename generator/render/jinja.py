@@ -17,7 +17,8 @@ import posixpath
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from markdown.extensions import Extension  # type: ignore[import-untyped]
 
 from ..cachekey import code_digest
 from ..ids import slug
+from ..kept import Kept
 from ..limits import Limits, cut
 from . import htmlblocks
 from .schema_view import usage
@@ -290,8 +292,35 @@ class _NoRawHtml(Extension):  # type: ignore[misc]  # Extension is untyped
 _LOCAL = threading.local()
 
 
+# where a render keeps what each description's Markdown became (`converted_in`), if anywhere
+_converted: ContextVar[Kept | None] = ContextVar("pipeline_docs_converted", default=None)
+
+
+@contextlib.contextmanager
+def converted_in(kept: Kept | None) -> Iterator[None]:
+    """Descriptions' HTML kept in `kept` while the block runs (None: none kept), by their text
+    and tags: a page made again converts only the descriptions it did not have before."""
+    token = _converted.set(kept)
+    try:
+        yield
+    finally:
+        _converted.reset(token)
+
+
 def _to_html(source: str, tags: frozenset[str]) -> str:
     """Description Markdown as clean HTML on one line, as `_Reserialise` writes it."""
+    kept = _converted.get()
+    if kept is None:
+        return _converted_html(source, tags)
+    parts = ("markdown", source, sorted(tags))
+    if isinstance(done := kept.get(*parts), str):
+        return done
+    done = _converted_html(source, tags)
+    kept.put(done, *parts)
+    return done
+
+
+def _converted_html(source: str, tags: frozenset[str]) -> str:
     renderer: markdown_lib.Markdown | None = getattr(_LOCAL, "markdown", None)
     if renderer is None:
         renderer = markdown_lib.Markdown(

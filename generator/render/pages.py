@@ -38,7 +38,7 @@ from .changelog import (
     releases,
 )
 from .feed import render_feed
-from .jinja import make_environment, relative
+from .jinja import converted_in, make_environment, relative
 
 WHATS_NEW = 5
 WORST_RISKS = 5  # risks the home page lists
@@ -183,7 +183,7 @@ class _Site:
             now_order=self.now_order, **context,
         ))  # fmt: skip
 
-    def add_kept(self, path: str, layout: str, title: str,
+    def add_kept(self, path: str, layout: str, title: str | None,
                  made: dict[str, tuple[Any, Callable[[], Any]]] | None = None,
                  **context: Any) -> None:  # fmt: skip
         """A page made of `context` alone (JSON-able values, and the `link`, `url` and `paths`
@@ -193,8 +193,10 @@ class _Site:
         made = made or {}
         sources = {name: facts for name, (facts, _) in made.items()}
 
-        def render() -> str:
-            self._render(path, layout, title, context | {n: m() for n, (_, m) in made.items()})
+        def render() -> str:  # its descriptions' HTML not kept: the page is, and a run that
+            # takes the page from the cache would not use them, so they would go at every save
+            with converted_in(None):
+                self._render(path, layout, title, context | {n: m() for n, (_, m) in made.items()})
             return self.pages[path]
 
         facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
@@ -444,7 +446,8 @@ def render_pages(
     when = built_at or datetime.now(UTC)
     with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
         site = _Site(model, directory_urls, kept, compiled)
-        _render_pages(site, when)
+        with converted_in(site.rows):
+            _render_pages(site, when)
         site.kept.save()
         if site.rows is not None:
             site.rows.save()
@@ -506,6 +509,20 @@ def _service_pages(site: _Site, timelines: pictures.Timelines | None) -> None:
                 most=HISTORY_PAGE_CHANGES,
                 now_order=site.now_views,
             )
+
+
+def _services_index(site: _Site) -> None:
+    """The services' list: made of what it shows alone, kept as a service page is (a version
+    bump leaves it as it was)."""
+    shown = [
+        {
+            "name": s["name"], "owner": s["owner"], "declared_owner": s["declared_owner"],
+            "team": {"name": s["team"]["name"]} if s["team"] else None,
+            "environments": [d["environment"] for d in s["deployments"]],
+        }
+        for s in site.catalog["services"]
+    ]  # fmt: skip
+    site.add_kept(paths.SERVICES, "services_index.md.j2", title=None, index=shown)
 
 
 def _team_pages(site: _Site) -> None:
@@ -570,7 +587,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
             graph=graph,
             heatmap=pictures.heatmap(rows, site.columns, model.limits, kept=site.kept_row),
         )
-        site.add(paths.SERVICES, "services_index.md.j2")
+        _services_index(site)
         _team_pages(site)
         site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
         _other_pages(site, found, traps, history, built_at)
@@ -670,8 +687,9 @@ def _in_parallel(
         site.rows = None  # what the child keeps, as files whose keys the parent is told
         site.unread = {}
         texts = [""]  # then the keys of the kept pages it used, and of those left unread
-        for pages in parts():
-            texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
+        with converted_in(None):  # a description's HTML kept here would not be saved
+            for pages in parts():
+                texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
         texts[0] = json.dumps({"used": sorted(site.kept.used), "unread": site.unread})
         return texts
 
