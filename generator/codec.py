@@ -127,19 +127,40 @@ def _dict(data: Any) -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def _direct(cls: type) -> bool:
+    """Whether an instance can be made without `__init__`, its fields set directly: no
+    `__post_init__`, no slots, every field set by `__init__`."""
+    every = dataclasses.fields(cls)
+    return (
+        not hasattr(cls, "__post_init__")
+        and not hasattr(cls, "__slots__")
+        and all(f.init for f in every)
+    )
+
+
+def replaced(obj: T, **changes: Any) -> T:
+    """`dataclasses.replace(obj, **changes)`, for a class that allows it (`_direct`) made as the
+    codec's readers make one: its fields copied and `changes` set, without `__init__` (which
+    sets each field of a frozen class by `object.__setattr__`). The changes are not checked:
+    each is a value of its field's type, as `__init__` would not check either."""
+    cls: type = type(obj)
+    if not _direct(cls):
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    made: T = object.__new__(cls)
+    made.__dict__.update(obj.__dict__)
+    made.__dict__.update(changes)
+    return made
+
+
 def _dataclass(cls: type) -> Callable[[Any], Any]:
     """A reader made for this class: Python source written from its field types (never from
     data), each plain field checked inline, the rest read by their own readers. A class without
     `__post_init__` whose fields are all set by `__init__` gets its fields set directly, as a
     frozen data class's `__init__` would, without its per-field `object.__setattr__`."""
     hints = typing.get_type_hints(cls)
-    every = dataclasses.fields(cls)
-    fields = [(f.name, hints[f.name]) for f in every if f.init]
-    direct = (
-        not hasattr(cls, "__post_init__")
-        and not hasattr(cls, "__slots__")
-        and len(fields) == len(every)
-    )
+    fields = [(f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.init]
+    direct = _direct(cls)
     names: dict[str, Any] = {"cls": cls, "new": object.__new__, "TypeError": TypeError}
     lines = ["def read(data):", "    if type(data) is not dict:",
              "        raise TypeError(f'{data!r} is not a mapping')"]  # fmt: skip

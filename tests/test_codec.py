@@ -81,3 +81,17 @@ def test_a_class_with_its_own_checks_is_made_through_its_init() -> None:
         codec.load(_Checked, {"count": -1, "share": 1, "names": [], "maybe": "x", "seen": {}})
     with pytest.raises(ValueError):
         codec.load(_Checked, {"count": 1, "share": 1, "names": [], "maybe": 5, "seen": {}})
+
+
+def test_replaced_is_dataclasses_replace() -> None:
+    deployment = _deployment()
+    made = codec.replaced(deployment, workloads=(), version="2.0.0")
+    assert made == dataclasses.replace(deployment, workloads=(), version="2.0.0")
+    assert type(made) is Deployment and hash(made) == hash(made)
+    assert deployment.version == "1.2.0" and deployment.workloads  # the original as it was
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.version = "3"  # type: ignore[misc]  # still frozen
+    checked = _Checked(2, 0.5)
+    assert codec.replaced(checked, count=3) == _Checked(3, 0.5)
+    with pytest.raises(ValueError, match="negative"):  # its checks run: made through __init__
+        codec.replaced(checked, count=-1)

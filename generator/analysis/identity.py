@@ -3,9 +3,9 @@ image, a workload); it is put under the service the catalog knows by that name, 
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 
+from ..codec import replaced
 from ..model import Environment
 from ..sources.workloads import image_parts
 
@@ -37,8 +37,8 @@ def history_as_cataloged(environments: tuple[Environment, ...]) -> tuple[Environ
     for env in environments:
         history = tuple(
             change if aliases.get(change.service, change.service) == change.service
-            else dataclasses.replace(change, service=aliases[change.service])
+            else replaced(change, service=aliases[change.service])
             for change in env.history
         )  # fmt: skip
-        renamed.append(env if history == env.history else dataclasses.replace(env, history=history))
+        renamed.append(env if history == env.history else replaced(env, history=history))
     return tuple(renamed)

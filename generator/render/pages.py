@@ -22,6 +22,7 @@ from .. import forked
 from ..analysis.promotion import ordered_environments
 from ..analysis.versions import version_limit
 from ..cachekey import digest_of
+from ..codec import replaced
 from ..ids import slug
 from ..jsontext import compact_json
 from ..kept import Blobs, Kept
@@ -250,8 +251,8 @@ class _Site:
 def _environment_shown(env: Environment) -> Environment:
     """An environment as its page reads it (its history and objects are in the catalog's
     document of it): so its key is quick to make, in every build the same."""
-    deployments = tuple(dataclasses.replace(d, workloads=()) for d in env.deployments)
-    return dataclasses.replace(env, deployments=deployments, history=(), others=(), renderings=())
+    deployments = tuple(replaced(d, workloads=()) for d in env.deployments)
+    return replaced(env, deployments=deployments, history=(), others=(), renderings=())
 
 
 def _unpinned(service: dict[str, Any]) -> dict[str, Any]:
@@ -559,16 +560,17 @@ def _environment_pages(site: _Site) -> None:
 
 def _render_pages(site: _Site, built_at: datetime) -> None:
     model = site.model
-    # the home page's H1 is the config's title, which is also the site name every page shows
-    found = pitfalls.risks(model, site.catalog)
-    traps = pitfalls.traps(model)
-    graph = pictures.promotion_graph(model)
     span = pictures.window(model)
     timelines = pictures.Timelines(site.column_envs, span, model.limits) if span else None
     # the bulk of the site, rendered in a second process when there are many services
     in_child = [(paths.SERVICES, functools.partial(_service_pages, site, timelines)),
                 (paths.ENVIRONMENTS, functools.partial(_environment_pages, site))]  # fmt: skip
     with _in_parallel(site, in_child) as join:
+        # what this process alone reads, made once the child is on its way
+        found = pitfalls.risks(model, site.catalog)
+        traps = pitfalls.traps(model)
+        graph = pictures.promotion_graph(model)
+        # the home page's H1 is the config's title, which is also the site name every page shows
         site.add(paths.HOME, "home.md.j2", title="Home", whats_new=model.announcements[:WHATS_NEW],
                  risks=found, traps=traps, worst=WORST_RISKS, graph=graph,
                  timeline=timelines.of() if timelines else None)  # fmt: skip
