@@ -20,8 +20,13 @@ def commit_url(web: str, sha: str) -> str:
     """The web page of one commit of the env repo, or "" when its web URL is unknown."""
     if not web or not sha:
         return ""
+    return _commit_base(web) + sha
+
+
+@functools.lru_cache(maxsize=4096)
+def _commit_base(web: str) -> str:
     base = web.rstrip("/")
-    return f"{base}/commit/{sha}" if _is_github(base) else f"{base}/-/commit/{sha}"
+    return f"{base}/commit/" if _is_github(base) else f"{base}/-/commit/"
 
 
 def file_url(web: str, commit: str, path: str, line: int | None) -> str:
@@ -48,13 +53,15 @@ def merge_request_url(web: str, reference: str) -> str:
 
 def compare_url(repository: str, before: str | None, after: str | None) -> str:
     """What changed in the service's source between two versions, when its repository is known."""
-    if (
-        not repository
-        or not before
-        or not after
-        or not repository.startswith(("http://", "https://"))
-    ):
+    if not repository or not before or not after:
+        return ""
+    base = _compare_base(repository)
+    return f"{base}{before}...{after}" if base else ""
+
+
+@functools.lru_cache(maxsize=8192)  # a service's repository, asked for every change of it
+def _compare_base(repository: str) -> str:
+    if not repository.startswith(("http://", "https://")):
         return ""
     base = repository.rstrip("/").removesuffix(".git")
-    middle = "compare" if _is_github(base) else "-/compare"
-    return f"{base}/{middle}/{before}...{after}"
+    return f"{base}/compare/" if _is_github(base) else f"{base}/-/compare/"
