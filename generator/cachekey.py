@@ -12,9 +12,16 @@ import functools
 import hashlib
 import os
 import stat
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
+
+import jinja2
+import markdown  # type: ignore[import-untyped]  # no type stubs installed
+import nh3
+import orjson
+import pymdownx  # type: ignore[import-untyped]  # no type stubs installed
+import yaml
 
 from .jsontext import compact_json
 
@@ -24,12 +31,28 @@ _MOST_FILES = 2_000  # files hashed at most (the package has about a hundred and
 @functools.cache
 def code_digest() -> str:
     """The sha256 of every file of the generator package, by path: its modules, templates,
-    assets (the script and style sheet a site is written with) and default configs."""
+    assets (the script and style sheet a site is written with) and default configs; and of the
+    versions of the libraries whose output is kept (`library_versions`)."""
     digest = hashlib.sha256()
     for name, entry in package_files():
         digest.update(name.encode())
         digest.update(b"\0" + entry.read_bytes() + b"\0")
+    digest.update(repr(library_versions()).encode())
     return digest.hexdigest()
+
+
+def library_versions() -> list[tuple[str, str]]:
+    """The versions of the libraries that make what the cache keeps: the templates' engine, the
+    Markdown of descriptions and its sanitiser, YAML, JSON and the schema checks. An upgrade of
+    one makes the kept pages and checks stale, as a change of the generator's own code does."""
+    found = [(m.__name__, str(getattr(m, "__version__", ""))) for m in
+             (jinja2, markdown, nh3, orjson, pymdownx, yaml)]  # fmt: skip
+    for name in ("jsonschema", "referencing"):  # no __version__ of their own
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            found.append((name, ""))
+    return found
 
 
 def package_files() -> list[tuple[str, Any]]:

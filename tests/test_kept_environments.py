@@ -136,3 +136,22 @@ def test_the_code_digest_covers_every_file_of_the_package_that_makes_a_site() ->
                  "/formats/mkdocs.default.yml"):  # fmt: skip
         assert part in names, part
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_the_code_digest_changes_with_a_library_whose_output_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import markdown  # type: ignore[import-untyped]
+
+    from generator import cachekey
+
+    before = cachekey.code_digest()
+    assert ("markdown", markdown.__version__) in cachekey.library_versions()
+    cachekey.code_digest.cache_clear()
+    monkeypatch.setattr(markdown, "__version__", "99.0")  # as an upgrade would
+    try:
+        assert cachekey.code_digest() != before
+    finally:
+        cachekey.code_digest.cache_clear()
+        monkeypatch.undo()
+        assert cachekey.code_digest() == before
