@@ -16,6 +16,11 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 
+try:
+    import fcntl
+except ImportError:  # Windows, which has no fork either
+    fcntl = None  # type: ignore[assignment]
+
 from .jsontext import compact_json, parse_json
 from .kept import dump_finding, load_finding
 from .machine import cores
@@ -55,13 +60,43 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and cores() >= 2 and threading.active_count() == 1
 
 
-class Job:
-    """One child's work: `result()` waits for it."""
+EARLY_BYTES = 1 << 20  # what the child can say early without waiting for this process
+_early_fd: list[int] = []  # in a child: where `send_early` writes
 
-    def __init__(self, pid: int, read_fd: int) -> None:
+
+def send_early(texts: list[str]) -> None:
+    """In a forked child, texts this process can have before the child's work is done
+    (`Job.early`); once at most, nothing outside a child."""
+    if not _early_fd:
+        return
+    fd = _early_fd.pop()
+    with os.fdopen(fd, "wb") as pipe:
+        pipe.write(pack(texts))
+
+
+class Job:
+    """One child's work: `result()` waits for it, `early()` for what it said before."""
+
+    def __init__(self, pid: int, read_fd: int, early_fd: int) -> None:
         self.pid = pid
         self.read_fd = read_fd
+        self.early_fd = early_fd
         self.done = False
+
+    def early(self) -> list[str] | None:
+        """What the child sent by `send_early`, once it has; None when it sent nothing (it
+        failed, or ended without)."""
+        if self.early_fd < 0:
+            return None
+        chunks = []
+        with os.fdopen(self.early_fd, "rb") as pipe:
+            while chunk := pipe.read(READ_CHUNK):
+                chunks.append(chunk)
+        self.early_fd = -1
+        try:
+            return unpack(b"".join(chunks)) if chunks else None
+        except ValueError:
+            return None
 
     def result(self) -> list[str] | None:
         """The texts the work returned, or None when the child failed (its exit status not 0,
@@ -92,6 +127,10 @@ class Job:
             os.waitpid(self.pid, 0)
         with contextlib.suppress(OSError):
             os.close(self.read_fd)
+        if self.early_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.early_fd)
+            self.early_fd = -1
 
 
 @contextlib.contextmanager
@@ -102,11 +141,16 @@ def forked(work: Callable[[], list[str]]) -> Iterator[Job | None]:
         yield None
         return
     read_fd, write_fd = os.pipe()
+    early_read, early_write = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):  # Linux: room for what it says early
+        fcntl.fcntl(early_write, fcntl.F_SETPIPE_SZ, EARLY_BYTES)  # (else it waits for us)
     pid = os.fork()
     if pid == 0:  # the child: never returns to the caller's code
         code = 1
         try:
             os.close(read_fd)
+            os.close(early_read)
+            _early_fd.append(early_write)
             data = pack(work())
             with os.fdopen(write_fd, "wb") as pipe:
                 pipe.write(data)
@@ -116,7 +160,8 @@ def forked(work: Callable[[], list[str]]) -> Iterator[Job | None]:
         finally:
             os._exit(code)
     os.close(write_fd)
-    job = Job(pid, read_fd)
+    os.close(early_write)
+    job = Job(pid, read_fd, early_read)
     try:
         yield job
     finally:

@@ -3,6 +3,7 @@ process renders them; the kept pages it used still kept; a child that fails chan
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -161,26 +162,54 @@ def test_a_kept_page_the_child_left_unread_is_read_here_or_made_again(
     alone = _one_process(sample_model, tmp_path / "alone", monkeypatch)
     kept = tmp_path / "kept"
     assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone  # fills the cache
-    told: list[dict[str, dict[str, str]]] = []
-    real = pages_module._parts_of
+    told: list[list[str] | None] = []
+    real_early, real_parts = pages_module._read_early, pages_module._parts_of
+    removed: list[str] = []
 
-    def removing_one(texts: list[str], count: int) -> list[dict[str, str]] | None:
-        told.append(json.loads(texts[0]))
-        key = sorted(told[-1]["unread"].values())[0]
-        (kept / key[:2] / key).unlink()  # as a cache cleaned meanwhile would
-        parts = real(texts, count)
-        assert parts is not None
-        assert all(
-            not text for part in parts for path, text in part.items() if path in told[-1]["unread"]
-        )  # fmt: skip
+    def removing(site: Any, early: list[str] | None) -> dict[str, tuple[str, str]]:
+        told.append(early)
+        if removed:  # as a cache cleaned meanwhile would
+            (kept / removed[0][:2] / removed[0]).unlink()
+        return real_early(site, early)
+
+    def left_unread(texts: list[str], count: int) -> list[dict[str, str]] | None:
+        parts = real_parts(texts, count)
+        unread = json.loads(texts[0])["unread"]
+        assert parts is not None and unread
+        assert all(not text for part in parts for path, text in part.items() if path in unread)
         return parts
 
-    monkeypatch.setattr(pages_module, "_parts_of", removing_one)
+    monkeypatch.setattr(pages_module, "_read_early", removing)
+    monkeypatch.setattr(pages_module, "_parts_of", left_unread)
+    # the child said early which kept pages it left unread, the service pages among them
     assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone
-    # the child sent the kept service pages' keys, not their texts
-    assert any(path.startswith("catalog/services/") for path in told[0]["unread"])
-    monkeypatch.setattr(pages_module, "_parts_of", real)
-    assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone  # read here this time
+    assert told[-1] is not None
+    unread = json.loads(told[-1][0])
+    assert any(path.startswith("catalog/services/") for path in unread)
+    removed.append(sorted(unread.values())[0])
+    # one of them gone before this process reads it: the child's work is done here again
+    assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone
+    assert render_pages(sample_model, built_at=WHEN, kept=kept) == alone  # kept again, read
+
+
+def test_pages_the_child_makes_come_after_it_said_which_it_left_unread(
+    sample_model: Model, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version bump: the child makes the pages it changed after its early word, and the
+    pages are one process's."""
+    kept = tmp_path / "kept"
+    render_pages(sample_model, built_at=WHEN, kept=kept)
+    env = next(e for e in sample_model.environments if e.deployments)
+    bumped = dataclasses.replace(env.deployments[0], version="9.9.9-bumped")
+    model = dataclasses.replace(sample_model, environments=tuple(
+        dataclasses.replace(e, deployments=(bumped, *e.deployments[1:])) if e is env else e
+        for e in sample_model.environments
+    ))  # fmt: skip
+    alone = _one_process(model, tmp_path / "alone", monkeypatch)
+    both = render_pages(model, built_at=WHEN, kept=kept)
+    assert list(both) == list(alone) and both == alone
+    assert any("9.9.9-bumped" in text for path, text in both.items()
+               if path.startswith("catalog/services/"))  # fmt: skip
 
 
 def test_validate_files_checked_in_a_child_find_what_this_process_finds(

@@ -150,6 +150,7 @@ class _Site:
         self.rows: Kept | None = Kept(kept, "rows")
         # in a forked child: the kept pages it found, by path, left for the parent to read
         self.unread: dict[str, str] | None = None
+        self.later: list[tuple[dict[str, str], str, Callable[[], str]]] = []  # and those to make
         self.env = make_environment(model.limits, compiled)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -202,9 +203,13 @@ class _Site:
 
         facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
         key = _text_key(facts)
-        if self.unread is not None and key is not None and self.kept.has(key):
-            self.unread[path] = key  # the parent reads it: not read, decoded and sent here
+        if self.unread is not None and key is not None:  # in a forked child
             self.pages[path] = ""
+            if self.kept.has(key):
+                self.unread[path] = key  # the parent reads it: not read, decoded and sent here
+            else:  # made once the parent knows which pages it reads (`_in_parallel`)
+                self.later.append((self.pages, path, functools.partial(self.kept_text, facts,
+                                                                       render, key)))  # fmt: skip
             return
         self.pages[path] = self.kept_text(facts, render, key)
 
@@ -688,10 +693,16 @@ def _in_parallel(
         site.kept.used = set()
         site.rows = None  # what the child keeps, as files whose keys the parent is told
         site.unread = {}
-        texts = [""]  # then the keys of the kept pages it used, and of those left unread
         with converted_in(None):  # a description's HTML kept here would not be saved
-            for pages in parts():
-                texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
+            done = parts()
+            # the kept pages first: the parent reads them while the others are made here
+            forked.send_early([json.dumps(site.unread)])
+            for pages, path, make in site.later:
+                site.pages = pages
+                pages[path] = make()
+        texts = [""]  # then the keys of the kept pages it used, and of those left unread
+        for pages in done:
+            texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
         texts[0] = json.dumps({"used": sorted(site.kept.used), "unread": site.unread})
         return texts
 
@@ -700,11 +711,12 @@ def _in_parallel(
         job = stack.enter_context(forked.forked(child)) if many else None
 
         def join() -> None:
+            early = _read_early(site, job.early()) if job is not None else {}
             texts = job.result() if job is not None else None
             mine = site.pages
             theirs = _parts_of(texts, len(work)) if texts is not None else None
             if theirs is not None:
-                theirs = _read_unread(site, theirs, texts[0])  # type: ignore[index]
+                theirs = _read_unread(site, theirs, texts[0], early)  # type: ignore[index]
             if theirs is None:  # no child, or it failed: the work done here, as the child would
                 theirs = parts()
             anchors = {anchor: pages for (anchor, _), pages in zip(work, theirs, strict=True)}
@@ -718,11 +730,28 @@ def _in_parallel(
         yield join
 
 
+def _read_early(site: _Site, early: list[str] | None) -> dict[str, tuple[str, str]]:
+    """The kept pages the child said early it left unread, read here while it makes the others:
+    by path, their key and text (those that cannot be read are left out, read again later)."""
+    try:
+        unread = dict(json.loads(early[0])) if early is not None and len(early) == 1 else {}
+    except (ValueError, TypeError):
+        return {}
+    read = {}
+    for path, key in unread.items():
+        data = site.kept.get(str(key))
+        if data is not None:
+            with contextlib.suppress(UnicodeDecodeError):
+                read[str(path)] = (str(key), data.decode("utf-8"))
+    return read
+
+
 def _read_unread(
-    site: _Site, parts: list[dict[str, str]], told: str
+    site: _Site, parts: list[dict[str, str]], told: str, early: dict[str, tuple[str, str]]
 ) -> list[dict[str, str]] | None:
     """The child's parts with the kept pages it left unread read here (`told`: the keys of the
-    kept pages it used and of those it left unread, by path); None when one cannot be read."""
+    kept pages it used and of those it left unread, by path; `early`, those read already, with
+    their key); None when one cannot be read."""
     try:
         keys = json.loads(told)
         used, unread = set(keys["used"]), dict(keys["unread"])
@@ -730,13 +759,16 @@ def _read_unread(
         return None
     for pages in parts:
         for path in pages.keys() & unread.keys():
-            data = site.kept.get(unread[path])
-            if data is None:  # removed meanwhile: the child's work is done here again
-                return None
-            try:
-                pages[path] = data.decode("utf-8")
-            except UnicodeDecodeError:
-                return None
+            key, text = early.get(path, ("", ""))
+            if key != unread[path]:
+                data = site.kept.get(unread[path])
+                if data is None:  # removed meanwhile: the child's work is done here again
+                    return None
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+            pages[path] = text
     site.kept.used.update(used)
     return parts
 
