@@ -4,7 +4,10 @@ files `validate:` maps) and `validate` (any file, in any repo's CI)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any
 
 import referencing
 
+from . import forked
 from .ids import schema_id
 from .kept import Kept
 from .limits import Limits
@@ -109,17 +113,30 @@ class Validator:
     ) -> list[Finding]:
         """`check`, or what it found before for a document of the same file whose text had this
         sha256 (`digest`), kept in `kept` (whose salt holds the schemas and limits)."""
-        return kept.findings(
-            lambda: self.check(document, schema_id, what),
-            *self.kept_parts(digest, document, schema_id, what),
-        )
+        with self.check_kept_aside(kept, digest, document, schema_id, what) as checked:
+            return checked()
 
-    @staticmethod
-    def kept_parts(
-        digest: str, document: Document, schema_id: str, what: str = ""
-    ) -> tuple[str, ...]:
-        """What `check_kept` keeps a document's findings by."""
-        return ("check", document.file, digest, schema_id, what)
+    @contextlib.contextmanager
+    def check_kept_aside(
+        self, kept: Kept, digest: str, document: Document, schema_id: str, what: str = "",
+        worth: bool = False,
+    ) -> Iterator[Callable[[], list[Finding]]]:  # fmt: skip
+        """`check_kept`, done in a forked child while the block runs when nothing is kept and
+        it is `worth` one (`forked.findings_aside`); the block's function gives its findings
+        (once), kept as `check_kept` keeps them."""
+        parts = ("check", document.file, digest, schema_id, what)
+        found = kept.kept_findings(*parts)
+        check = functools.partial(self.check, document, schema_id, what)
+        with forked.findings_aside(check, found is None and worth) as aside:
+
+            def findings() -> list[Finding]:
+                if found is not None:
+                    return found
+                made = aside()
+                kept.put_findings(made, *parts)
+                return made
+
+            yield findings
 
     def check(self, document: Document, schema_id: str, what: str = "") -> list[Finding]:
         """Findings for one document: invalid values, unknown and deprecated options."""

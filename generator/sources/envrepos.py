@@ -8,7 +8,6 @@ with a finding.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from .. import forked
 from ..config import Config, EnvironmentConfig
 from ..model import Change, Deployment, Environment, Finding, Rendering, Severity, WorkloadRef
 from ..validation import Validator
@@ -757,11 +755,6 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
     if document is None:
         return []
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    # checked against its schema as check_kept does: a file not checked before is checked in a
-    # forked child while its bundles are read here, when it lists many
-    kept, parts = ctx.bundle_reads.kept, Validator.kept_parts(digest, document, "environment",
-                                                              ENVIRONMENT_FILE)  # fmt: skip
-    checked = kept.kept_findings(*parts)
     at = len(ctx.findings)  # the check's findings go first, as if it were done first
     entries = _bundle_entries(document)
     most = ctx.config.limits.bundles
@@ -772,16 +765,16 @@ def _read_environment_file(ctx: _Context, prefix: str) -> list[Deployment]:
             "shown from their URLs, not downloaded",
             "raise `limits.bundles` in the config if this environment really runs that many",
         ))  # fmt: skip
-    check = functools.partial(ctx.validator.check, document, "environment", ENVIRONMENT_FILE)
-    with forked.findings_aside(check, checked is None and len(entries) >= ASIDE_FROM) as aside:
+    # a file not checked before is checked in a forked child while its bundles are read here
+    with ctx.validator.check_kept_aside(
+        ctx.bundle_reads.kept, digest, document, "environment", ENVIRONMENT_FILE,
+        worth=len(entries) >= ASIDE_FROM,
+    ) as checked:  # fmt: skip
         deployments = [
             _from_bundle(ctx, url, digest, line, index < most)
             for index, (url, digest, line) in enumerate(entries)
         ]
-        if checked is None:
-            checked = aside()
-            kept.put_findings(checked, *parts)
-    ctx.findings[at:at] = checked
+        ctx.findings[at:at] = checked()
     if ctx.env.production:  # the digest is known here only: the model keeps whether it matched
         ctx.findings.extend(Finding(
             "risk/unpinned-bundle", Severity.WARNING, shown, line,
