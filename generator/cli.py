@@ -29,7 +29,7 @@ from .collect import collect, first_seen
 from .config import Config, ConfigError, load_config
 from .facts import guide_facts
 from .findings import apply_policy, fails
-from .generate import generate, write_pages
+from .generate import generate, generate_into, write_pages
 from .ids import schema_id
 from .limits import Limits, cut
 from .model import Finding, Model, Severity
@@ -333,11 +333,10 @@ def generate_command(config_path: str, out: str) -> None:
             return
         with download.recording() as fetched:
             model = collect(config)
-    pages = generate(config, model)
-    written = write_pages(pages, folder)
+    pages, written, keys = generate_into(config, model, folder, record.known_pages())
     environments = json.loads(pages[paths.BUILD_JSON])["environments"]
     kept = [path for path in written if path != folder / paths.BUILD_JSON]
-    record.save(key, fetched, kept, model.findings, environments)
+    record.save(key, fetched, kept, model.findings, environments, keys)
     _summary(model)
     _done(f"wrote {amount(len(written), 'file')} to {out}", _engine_config(config, folder))
 

@@ -10,7 +10,7 @@ not of the shape this code writes reads as nothing, and the caller reads its inp
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -171,3 +171,46 @@ class Blobs:
             for blob in group.iterdir() if group.is_dir() else []:
                 if blob.name not in self.used:
                     blob.unlink(missing_ok=True)
+
+
+class BlobGone(Exception):
+    """A kept page's blob went from the cache before its text was read (`KeptPages`)."""
+
+
+class KeptPages(Mapping[str, str]):
+    """Pages by path, in order, of which some are named by the key of their blob alone and read
+    from `blobs` only when asked for: a writer that knows a file already holds a blob's text
+    (`kept_key`) need not read either. Reading a blob that is gone raises `BlobGone`."""
+
+    def __init__(self, texts: dict[str, str], kept: dict[str, str], blobs: Blobs) -> None:
+        self._texts = texts  # every path, in order (a kept page's text once read)
+        self._kept = kept  # the kept pages not read yet: path -> key
+        self._blobs = blobs
+
+    def kept_key(self, path: str) -> str | None:
+        """The key of the blob that is this page's text, when it was not made this run."""
+        return self._kept.get(path)
+
+    def __getitem__(self, path: str) -> str:
+        key = self._kept.get(path)
+        if key is None:
+            return self._texts[path]
+        data = self._blobs.get(key)
+        try:
+            text = data.decode("utf-8") if data is not None else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            raise BlobGone(path)
+        self._texts[path] = text
+        del self._kept[path]
+        return text
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._texts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)

@@ -10,7 +10,10 @@ A record per output folder (`<cache>/runs/<digest of the folder>.json`) holds:
   modification time, the refs of the schemas' git repo (releases are its tags), and each
   environment's repo commit (and work tree, as `envcache` keys it);
 - the bundle files the fetches read (mirror and downloaded tarballs, `download.recording`);
-- every file written, by path, size and modification time;
+- every file written, by path, size and modification time, and for a page the cache kept (a
+  service's, an environment's) its key: the next run, whatever changed, writes such a page
+  without reading it when its key and the file's size and time are the same
+  (`generate.write_pages`);
 - the findings, to report them again, and what `build.json` says of each environment.
 
 Anything unknown (a fetch that went to the network and kept nothing, a repo without a commit, a
@@ -23,6 +26,7 @@ import glob
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -96,15 +100,19 @@ class RunRecord:
         name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:20]
         self.file = config.cache / "runs" / f"{name}.json"
         self.out = out
+        self._data: dict[str, Any] | None = None  # the record, once read
 
     def _read(self) -> dict[str, Any] | None:
+        if self._data is not None:
+            return self._data
         try:
             if self.file.stat().st_size > MOST_RECORD_BYTES:
                 return None
             data = json.loads(self.file.read_bytes())
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        self._data = data if isinstance(data, dict) else None
+        return self._data
 
     def unchanged(self, key: str | None) -> tuple[list[Finding], list[Any], int] | None:
         """When the last run had these inputs and its output is as it left it: its findings,
@@ -114,7 +122,7 @@ class RunRecord:
             return None
         try:
             fetched = [tuple(r) for r in data["fetched"]]
-            written = {str(p): (s, m) for p, s, m in data["written"]}
+            written = {str(p): (s, m) for p, s, m, *_ in data["written"]}
             if not download.unchanged(fetched):
                 return None
             for path, stated in written.items():
@@ -126,17 +134,33 @@ class RunRecord:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def known_pages(self) -> dict[str, tuple[str, int, int]]:
+        """The kept pages the last run wrote: by path, their key, size and modification time
+        then (what `write_pages` trusts, as `unchanged` trusts the files' size and time)."""
+        data = self._read()
+        try:
+            rows = data["written"] if data is not None else []
+            return {str(row[0]): (str(row[3]), int(row[1]), int(row[2]))
+                    for row in rows if len(row) == 4}  # fmt: skip
+        except (KeyError, TypeError, ValueError, IndexError):
+            return {}
+
     def save(self, key: str | None, fetched: list[Any], written: list[Path],
-             findings: tuple[Finding, ...], environments: list[Any]) -> None:  # fmt: skip
-        """Record this run; nothing when its inputs are not all known."""
+             findings: tuple[Finding, ...], environments: list[Any],
+             keys: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        """Record this run; nothing when its inputs are not all known. `keys`: the kept pages'
+        keys by the path of their file, as `written` names it."""
         if key is None or any(path == download.NETWORK for path, _, _ in fetched):
             self.file.unlink(missing_ok=True)
             return
         try:
-            stated = []
+            stated: list[list[Any]] = []
             for path in written:
                 info = path.stat()
-                stated.append([str(path), info.st_size, info.st_mtime_ns])
+                page = keys.get(str(path)) if keys else None
+                stated.append(
+                    [str(path), info.st_size, info.st_mtime_ns, *([page] if page else [])]
+                )
             record = {"key": key, "fetched": fetched, "written": stated,
                       "findings": [dump_finding(f) for f in findings],
                       "environments": environments}  # fmt: skip

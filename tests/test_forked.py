@@ -277,3 +277,90 @@ def test_environment_yml_checked_in_a_child_finds_what_this_process_finds(
         assert collect_module._collect(config).findings == alone
         # done in the child, whose calls this process does not see; or here, after it failed
         assert asked == ([parent] * len(config.environments) if failing else [])
+
+
+def _record(config: Any, out: Path, written: list[Path], keys: dict[str, str]) -> Any:
+    from generator.runs import RunRecord
+
+    record = RunRecord(config, out)
+    record.save("inputs", [], written, (), [], keys)
+    return RunRecord(config, out)  # as the next run reads it
+
+
+def _texts(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != "build.json"}  # fmt: skip
+
+
+def test_kept_pages_the_last_run_wrote_are_written_again_without_reading_them(
+    sample_config: Path, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.generate import generate, generate_into, write_pages
+    from generator.kept import Blobs
+
+    config = load_config(sample_config)
+    model = collect_module.collect(config)
+    expected = tmp_path / "expected"
+    with monkeypatch.context() as patch:
+        patch.setattr(pages_module, "PARALLEL_FROM", 10**9)
+        write_pages(generate(config, model), expected)
+    out = tmp_path / "out"
+    record = _record(config, out, [], {})
+    for _ in range(2):  # the first makes the pages; the second finds them kept, named by key
+        _, written, keys = generate_into(config, model, out, record.known_pages())
+        record = _record(config, out, written, keys)
+    assert any(path.startswith(str(out / "catalog" / "services")) for path in keys)
+    assert _texts(out) == _texts(expected)
+    gets: list[str] = []
+    real_get = Blobs.get
+
+    def counted(self: Blobs, key: str) -> bytes | None:
+        gets.append(key)
+        return real_get(self, key)
+
+    monkeypatch.setattr(Blobs, "get", counted)
+    page = next(Path(p) for p in keys if "/catalog/services/" in p)
+    page.write_text(
+        "edited by hand\n", encoding="utf-8"
+    )  # its size and time no longer the record's
+    pages, _, again = generate_into(config, model, out, record.known_pages())
+    assert again == keys
+    # of the child's kept pages, that one alone read from the cache, to write it (this
+    # process's own kept pages are read as before)
+    assert [key for key in gets if key in keys.values()] == [keys[str(page)]]
+    assert _texts(out) == _texts(expected)
+    assert pages[page.relative_to(out).as_posix()] == (expected / page.relative_to(out)).read_text(
+        encoding="utf-8"
+    )  # a kept page not read yet, read when asked for
+
+
+def test_a_kept_page_gone_from_the_cache_before_it_is_written_is_made_again(
+    sample_config: Path, tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from generator.generate import generate_into
+    from generator.kept import KeptPages
+
+    generate_module = importlib.import_module("generator.generate")
+    config = load_config(sample_config)
+    model = collect_module.collect(config)
+    out = tmp_path / "out"
+    generate_into(config, model, out, {})
+    expected = _texts(out)
+    real = generate_module.render_pages
+    lazy: list[bool] = []
+
+    def emptied(*args: Any, **kwargs: Any) -> Any:
+        pages = real(*args, **kwargs)
+        lazy.append(isinstance(pages, KeptPages))
+        if isinstance(pages, KeptPages):  # as another run cleaning the cache meanwhile would
+            shutil.rmtree(config.cache / "pages")
+        return pages
+
+    monkeypatch.setattr(generate_module, "render_pages", emptied)
+    shutil.rmtree(out)  # every page to be written, the kept ones read
+    pages, _, keys = generate_into(config, model, out, {})
+    assert lazy == [True, False]  # the kept pages gone: every page made again, one process's way
+    assert keys == {} and not isinstance(pages, KeptPages)
+    assert _texts(out) == expected

@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,7 +25,7 @@ from ..cachekey import digest_of
 from ..codec import replaced
 from ..ids import slug
 from ..jsontext import compact_json
-from ..kept import Blobs, Kept
+from ..kept import Blobs, Kept, KeptPages
 from ..model import Environment, Model, Schema, Severity, Template
 from ..rules import RULES
 from . import matrix, paths, pictures, pitfalls
@@ -151,6 +151,9 @@ class _Site:
         # in a forked child: the kept pages it found, by path, left for the parent to read
         self.unread: dict[str, str] | None = None
         self.later: list[tuple[dict[str, str], str, Callable[[], str]]] = []  # and those to make
+        # in the parent, when its caller reads kept pages only as it needs them: those the child
+        # left unread, by path, their key (`KeptPages`); None: read them here (`_read_unread`)
+        self.lazy: dict[str, str] | None = None
         self.env = make_environment(model.limits, compiled)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -442,22 +445,26 @@ def _health(site: _Site) -> None:
 
 def render_pages(
     model: Model, directory_urls: bool = True, built_at: datetime | None = None,
-    kept: Path | None = None, compiled: Path | None = None,
-) -> dict[str, str]:  # fmt: skip
+    kept: Path | None = None, compiled: Path | None = None, lazy: bool = False,
+) -> Mapping[str, str]:  # fmt: skip
     """Every page of the site by path, plus `catalog.json` and `build.json` (made at
     `built_at`, default now). Links written in raw HTML are the URLs of the built site:
     `directory_urls` is MkDocs' `use_directory_urls` (its default). The service pages are kept
     in the folder `kept` (when given) and taken from it while what they show is the same; the
-    templates' bytecode in the folder `compiled` (when given)."""
+    templates' bytecode in the folder `compiled` (when given). `lazy`: the kept pages a forked
+    child found are read from the cache only when asked for (`KeptPages`, which raises
+    `BlobGone` when one went meanwhile); else every text is read here."""
     when = built_at or datetime.now(UTC)
     with version_limit(model.limits.version_chars):  # releases are ordered as collect compares
         site = _Site(model, directory_urls, kept, compiled)
+        if lazy:
+            site.lazy = {}
         with converted_in(site.rows):
             _render_pages(site, when)
         site.kept.save()
         if site.rows is not None:
             site.rows.save()
-        return site.pages
+        return KeptPages(site.pages, site.lazy, site.kept) if site.lazy else site.pages
 
 
 def build_document(catalog: dict[str, Any], built_at: datetime, stale_after: int) -> str:
@@ -711,12 +718,13 @@ def _in_parallel(
         job = stack.enter_context(forked.forked(child)) if many else None
 
         def join() -> None:
-            early = _read_early(site, job.early()) if job is not None else {}
+            early = job.early() if job is not None else None
+            early_read = _read_early(site, early) if site.lazy is None else {}
             texts = job.result() if job is not None else None
             mine = site.pages
             theirs = _parts_of(texts, len(work)) if texts is not None else None
             if theirs is not None:
-                theirs = _read_unread(site, theirs, texts[0], early)  # type: ignore[index]
+                theirs = _read_unread(site, theirs, texts[0], early_read)  # type: ignore[index]
             if theirs is None:  # no child, or it failed: the work done here, as the child would
                 theirs = parts()
             anchors = {anchor: pages for (anchor, _), pages in zip(work, theirs, strict=True)}
@@ -751,7 +759,8 @@ def _read_unread(
 ) -> list[dict[str, str]] | None:
     """The child's parts with the kept pages it left unread read here (`told`: the keys of the
     kept pages it used and of those it left unread, by path; `early`, those read already, with
-    their key); None when one cannot be read."""
+    their key); None when one cannot be read. When the caller reads kept pages as it needs them
+    (`site.lazy`), their keys are noted there instead, and their texts left empty."""
     try:
         keys = json.loads(told)
         used, unread = set(keys["used"]), dict(keys["unread"])
@@ -759,6 +768,9 @@ def _read_unread(
         return None
     for pages in parts:
         for path in pages.keys() & unread.keys():
+            if site.lazy is not None:
+                site.lazy[path] = str(unread[path])
+                continue
             key, text = early.get(path, ("", ""))
             if key != unread[path]:
                 data = site.kept.get(unread[path])
