@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -121,6 +123,21 @@ def _report_findings(findings: tuple[Finding, ...]) -> None:
 
 _STARTED = [time.monotonic()]  # when the command started: `main` sets it for each run
 GC_THRESHOLDS = (100_000, 10, 10)  # the cyclic collector's, for a run of the command line
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic collector off for the block (as it was after it): `generate` makes no cycles
+    that live long enough to matter (at 2,000 services its peak is the same without it), while
+    collecting them costs a tenth of a second after one merge, scanning objects that live to
+    the end. Not for `build`, whose MkDocs and Markdown make cycles page after page."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _done(what: str, more: str = "", during: str = "in") -> None:
@@ -315,6 +332,11 @@ def generate_command(config_path: str, out: str) -> None:
 
     When nothing it reads changed since the last run into OUT, and OUT is as that run left it,
     only build.json is written anew (`runs`)."""
+    with _no_cycle_collection():
+        _generate_into(config_path, out)
+
+
+def _generate_into(config_path: str, out: str) -> None:
     config = _config(config_path)
     folder = Path(out)
     record = RunRecord(config, folder)

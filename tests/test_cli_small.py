@@ -467,3 +467,31 @@ def test_a_command_runs_with_the_cyclic_collectors_thresholds_raised(tmp_path: P
         assert GC_THRESHOLDS[0] >= 50_000
     finally:
         gc.set_threshold(*before)
+
+
+def test_generate_reads_and_renders_without_the_cyclic_collector_and_restores_it(
+    sample_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    cli = importlib.import_module("generator.cli")
+    seen: list[bool] = []
+    real = cli.collect
+
+    def watched(config: Any) -> Model:
+        seen.append(gc.isenabled())
+        return real(config)
+
+    monkeypatch.setattr(cli, "collect", watched)
+    assert gc.isenabled()
+    result = invoke("generate", "--config", str(sample_config), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert seen == [False]
+    assert gc.isenabled()  # as it was: a process running more than the command keeps it
+    gc.disable()
+    try:  # and off when it was off
+        result = invoke("generate", "--config", str(sample_config), "--out", str(tmp_path / "o2"))
+        assert result.exit_code == 0, result.output
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

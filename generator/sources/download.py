@@ -8,10 +8,12 @@ redirect is checked again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import http.client
 import os
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -99,11 +101,21 @@ def refusal(url: str, allow: tuple[str, ...]) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=64)
+def _mirror_prefixes(
+    mirrors: tuple[tuple[str, Path], ...],
+) -> tuple[tuple[str, Path, _Url | None], ...]:
+    """The mirrors, longest prefix first, each with its prefix parsed (once per config)."""
+    ordered = sorted(mirrors, key=lambda m: -len(m[0]))
+    return tuple((prefix, folder, _parse(prefix, strict=False)) for prefix, folder in ordered)
+
+
 def _mirror_of(url: str, mirrors: tuple[tuple[str, Path], ...]) -> tuple[Path, str] | None:
     """The mirror folder a URL is under (longest prefix first) and the rest of its path."""
+    if not mirrors:
+        return None
     parsed = _parse(url, strict=False)  # a mirror is a folder: nothing is requested
-    for prefix, folder in sorted(mirrors, key=lambda m: -len(m[0])):
-        key = _parse(prefix, strict=False)
+    for prefix, folder, key in _mirror_prefixes(mirrors):
         if key is not None and parsed is not None:
             if parsed.under(key):
                 return folder, parsed.path[len(key.path) :].lstrip("/")
@@ -115,7 +127,11 @@ def _mirror_of(url: str, mirrors: tuple[tuple[str, Path], ...]) -> tuple[Path, s
 def mirror_path(url: str, mirrors: tuple[tuple[str, Path], ...]) -> Path | None:
     """The local file that mirrors `url`, by the longest matching prefix; None if none does, or
     if the URL would leave the mirror's folder."""
-    found = _mirror_of(url, mirrors)
+    return _in_mirror(_mirror_of(url, mirrors))
+
+
+def _in_mirror(found: tuple[Path, str] | None) -> Path | None:
+    """`mirror_path` of what `_mirror_of` found."""
     if found is None:
         return None
     folder, rest = found
@@ -367,17 +383,22 @@ def replay(reads: list[Any]) -> None:
         outer.extend(reads)
 
 
-def _record(path: Path | str) -> None:
-    if (reads := _recorded.get()) is None:
-        return
+def _record(path: Path | str) -> int:
+    """Record a file read (when a `recording` runs); its mode (0: not there)."""
+    reads = _recorded.get()
     if path == NETWORK:
-        reads.append((NETWORK, None, None))
-        return
+        if reads is not None:
+            reads.append((NETWORK, None, None))
+        return 0
     try:
         info = os.stat(path)
-        reads.append((str(path), info.st_size, info.st_mtime_ns))
     except OSError:
-        reads.append((str(path), None, None))
+        if reads is not None:
+            reads.append((str(path), None, None))
+        return 0
+    if reads is not None:
+        reads.append((str(path), info.st_size, info.st_mtime_ns))
+    return info.st_mode
 
 
 def unchanged(reads: list[tuple[str, int | None, int | None]]) -> bool:
@@ -442,13 +463,12 @@ def _fetch(
     allow: tuple[str, ...],
     limits: Limits,
 ) -> bytes:
-    if _mirror_of(url, mirrors) is not None:
-        local = mirror_path(url, mirrors)
+    if (found := _mirror_of(url, mirrors)) is not None:
+        local = _in_mirror(found)
         if local is None:
             raise _Failed("bundle/not-found", f"bundle URL {url} is under a mirror but leaves "
                           "its folder (`..` or an absolute path)", "fix the URL")  # fmt: skip
-        _record(local)
-        if not local.is_file():
+        if not stat.S_ISREG(_record(local)):
             raise _Failed(
                 "bundle/not-found",
                 f"bundle {url} is not in its mirror ({local.name} missing)",
