@@ -190,13 +190,19 @@ class _Site:
 
     def add_kept(self, path: str, layout: str, title: str | None,
                  made: dict[str, tuple[Any, Callable[[], Any]]] | None = None,
+                 keyed: dict[str, str | None] | None = None,
                  **context: Any) -> None:  # fmt: skip
         """A page made of `context` alone (JSON-able values, and the `link`, `url` and `paths`
         every page has): rendered once for the same context and code, kept in the cache, and
         taken from it while its context is the same. `made`: values costly to make, each by
-        name as (what it is made from, JSON-able; how to make it), made only to render."""
+        name as (what it is made from, JSON-able; how to make it), made only to render.
+        `keyed`: values of `context` whose `_text_key` the caller made already (one value that
+        several pages show), by name: the key holds those rather than the values."""
         made = made or {}
         sources = {name: facts for name, (facts, _) in made.items()}
+        shown = context  # a value without a key (not JSON-able) goes in as it is, and fails there
+        if keyed and None not in keyed.values():
+            shown = context | {name: ["keyed", key] for name, key in keyed.items()}
 
         def render() -> str:  # its descriptions' HTML not kept: the page is, and a run that
             # takes the page from the cache would not use them, so they would go at every save
@@ -204,7 +210,7 @@ class _Site:
                 self._render(path, layout, title, context | {n: m() for n, (_, m) in made.items()})
             return self.pages[path]
 
-        facts = [layout, path, self.directory_urls, title, self.model.limits, context, sources]
+        facts = [layout, path, self.directory_urls, title, self.model.limits, shown, sources]
         key = _text_key(facts)
         if self.unread is not None and key is not None:  # in a forked child
             self.pages[path] = ""
@@ -503,10 +509,12 @@ def _service_pages(site: _Site, timelines: pictures.Timelines | None) -> None:
         history_page = paths.service_history_page(service["name"]) if long else None
         # a page of its own data alone: kept, and rendered again only when that changed
         shown = _unpinned(service)  # what the page shows, not what changes with each commit
+        keyed = {"service": _text_key(shown)}  # once for both pages, the larger part of each key
         site.add_kept(
             paths.service_page(service["name"]),
             "service.md.j2",
             title=service["name"],
+            keyed=keyed,
             service=shown,
             latest=LATEST_PER_ENVIRONMENT,
             history_page=history_page,
@@ -518,6 +526,7 @@ def _service_pages(site: _Site, timelines: pictures.Timelines | None) -> None:
                 history_page,
                 "service_history.md.j2",
                 title=f"{service['name']}: history",
+                keyed=keyed,
                 service=shown,
                 most=HISTORY_PAGE_CHANGES,
                 now_order=site.now_views,
@@ -574,9 +583,9 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
     model = site.model
     span = pictures.window(model)
     timelines = pictures.Timelines(site.column_envs, span, model.limits) if span else None
-    # the bulk of the site, rendered in a second process when there are many services
-    in_child = [(paths.SERVICES, functools.partial(_service_pages, site, timelines)),
-                (paths.ENVIRONMENTS, functools.partial(_environment_pages, site))]  # fmt: skip
+    # the bulk of the site, rendered in a second process when there are many services (the
+    # environments' pages here: each process's share about the same after one merge)
+    in_child = [(paths.SERVICES, functools.partial(_service_pages, site, timelines))]
     with _in_parallel(site, in_child) as join:
         # what this process alone reads, made once the child is on its way
         found = pitfalls.risks(model, site.catalog)
@@ -604,6 +613,7 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
         _services_index(site)
         _team_pages(site)
         site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
+        _environment_pages(site)
         _other_pages(site, found, traps, history, built_at)
         join()
 
