@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, git_commit, git_init, invoke, make_config
+from conftest import git, git_commit, git_init, invoke, make_config, write
 
 from generator.collect import collect
 from generator.config import load_config
@@ -207,3 +207,24 @@ def test_schema_diff_with_the_tag_compares_it_with_the_work_tree(tagged: Path) -
     result = invoke("schema-diff", "--config", str(tagged), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert [c["option"] for c in json.loads(result.stdout)] == ["service:team"]
+
+
+def test_an_env_repo_is_opened_once_within_fetching_once(tmp_path: Path) -> None:
+    from generator.sources import gitrepo
+
+    repo = tmp_path / "env"
+    git_init(repo)
+    write(repo / "environment.yml", "bundles: []\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    cache = tmp_path / "cache"
+    with gitrepo.fetching_once():
+        first = gitrepo.open_repo("env", None, tmp_path, cache)
+        assert gitrepo.open_repo("env", None, tmp_path, cache) is first
+        assert first.commit
+    again = gitrepo.open_repo("env", None, tmp_path, cache)
+    assert again is not first and again.commit == first.commit
+    write(repo / "environment.yml", "bundles: [x]\n")
+    git(repo, "commit", "-q", "-am", "two")
+    # outside the block each call sees the repo as it is now
+    assert gitrepo.open_repo("env", None, tmp_path, cache).commit != first.commit

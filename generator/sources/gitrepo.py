@@ -372,15 +372,21 @@ def _born(root: Path) -> bool:
 # URLs already fetched within `fetching_once()`: one run asks for a repo's commit before it reads
 # the repo (`runs.inputs_key`), and reads what it was told, without asking the remote twice
 _fetched: ContextVar[set[str] | None] = ContextVar("pipeline_docs_fetched", default=None)
+_opened: ContextVar[dict[tuple[str, str | None, Path, Path], RepoView] | None] = ContextVar(
+    "pipeline_docs_opened", default=None
+)
 
 
 @contextmanager
 def fetching_once() -> Iterator[None]:
-    """Within the block, each remote repo is fetched at most once."""
+    """Within the block, each remote repo is fetched at most once, and each env repo opened
+    once (`open_repo`): what the run's key says of a repo is the view collect reads."""
     token = _fetched.set(set())
+    opened = _opened.set({})
     try:
         yield
     finally:
+        _opened.reset(opened)
         _fetched.reset(token)
 
 
@@ -491,7 +497,18 @@ def open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
 
     A ref is resolved to its commit once, so every later git call gets a plain sha. A local
     work tree whose git repo is broken is still read as files, with `history_problem` set; one
-    that git refuses (another user's, not listed in `safe.directory`) cannot be read."""
+    that git refuses (another user's, not listed in `safe.directory`) cannot be read. Within
+    `fetching_once`, the same view each time (one that could not be opened is tried again)."""
+    opened = _opened.get()
+    if opened is None:
+        return _open_repo(repo, ref, base, cache)
+    key = (repo, ref, base, cache)
+    if (view := opened.get(key)) is None:
+        view = opened[key] = _open_repo(repo, ref, base, cache)
+    return view
+
+
+def _open_repo(repo: str, ref: str | None, base: Path, cache: Path) -> RepoView:
     if is_url(repo):
         root = clone_or_fetch(repo, cache)
         ref = ref or "HEAD"
