@@ -182,14 +182,17 @@ class KeptPages(Mapping[str, str]):
     from `blobs` only when asked for: a writer that knows a file already holds a blob's text
     (`kept_key`) need not read either. Reading a blob that is gone raises `BlobGone`."""
 
-    def __init__(self, texts: dict[str, str], kept: dict[str, str], blobs: Blobs) -> None:
+    def __init__(self, texts: dict[str, str], unread: dict[str, str], keys: dict[str, str],
+                 blobs: Blobs) -> None:  # fmt: skip
         self._texts = texts  # every path, in order (a kept page's text once read)
-        self._kept = kept  # the kept pages not read yet: path -> key
+        self._kept = unread  # the kept pages not read yet: path -> key
+        self._keys = keys  # every kept page's key (its text is the blob of that key)
         self._blobs = blobs
 
     def kept_key(self, path: str) -> str | None:
-        """The key of the blob that is this page's text, when it was not made this run."""
-        return self._kept.get(path)
+        """The key of the blob that is this page's text, for a page kept in the cache (read
+        or made this run, or not read yet)."""
+        return self._keys.get(path) or self._kept.get(path)
 
     def __getitem__(self, path: str) -> str:
         key = self._kept.get(path)

@@ -154,6 +154,7 @@ class _Site:
         # in the parent, when its caller reads kept pages only as it needs them: those the child
         # left unread, by path, their key (`KeptPages`); None: read them here (`_read_unread`)
         self.lazy: dict[str, str] | None = None
+        self.keys: dict[str, str] = {}  # every kept page's key, by path (its text is the blob's)
         self.env = make_environment(model.limits, compiled)
         self.pages: dict[str, str] = {}
         self.catalog = catalog_document(model)
@@ -212,6 +213,8 @@ class _Site:
 
         facts = [layout, path, self.directory_urls, title, self.model.limits, shown, sources]
         key = _text_key(facts)
+        if key is not None:
+            self.keys[path] = key
         if self.unread is not None and key is not None:  # in a forked child
             self.pages[path] = ""
             if self.kept.has(key):
@@ -470,7 +473,7 @@ def render_pages(
         site.kept.save()
         if site.rows is not None:
             site.rows.save()
-        return KeptPages(site.pages, site.lazy, site.kept) if site.lazy else site.pages
+        return KeptPages(site.pages, site.lazy or {}, site.keys, site.kept) if lazy else site.pages
 
 
 def build_document(catalog: dict[str, Any], built_at: datetime, stale_after: int) -> str:
@@ -583,9 +586,9 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
     model = site.model
     span = pictures.window(model)
     timelines = pictures.Timelines(site.column_envs, span, model.limits) if span else None
-    # the bulk of the site, rendered in a second process when there are many services (the
-    # environments' pages here: each process's share about the same after one merge)
-    in_child = [(paths.SERVICES, functools.partial(_service_pages, site, timelines))]
+    # the bulk of the site, rendered in a second process when there are many services
+    in_child = [(paths.SERVICES, functools.partial(_service_pages, site, timelines)),
+                (paths.ENVIRONMENTS, functools.partial(_environment_pages, site))]  # fmt: skip
     with _in_parallel(site, in_child) as join:
         # what this process alone reads, made once the child is on its way
         found = pitfalls.risks(model, site.catalog)
@@ -613,7 +616,6 @@ def _render_pages(site: _Site, built_at: datetime) -> None:
         _services_index(site)
         _team_pages(site)
         site.add(paths.ENVIRONMENTS, "environments_index.md.j2")
-        _environment_pages(site)
         _other_pages(site, found, traps, history, built_at)
         join()
 
@@ -720,7 +722,8 @@ def _in_parallel(
         texts = [""]  # then the keys of the kept pages it used, and of those left unread
         for pages in done:
             texts += [str(len(pages)), *itertools.chain.from_iterable(pages.items())]
-        texts[0] = json.dumps({"used": sorted(site.kept.used), "unread": site.unread})
+        texts[0] = json.dumps({"used": sorted(site.kept.used), "unread": site.unread,
+                               "keys": site.keys})  # fmt: skip
         return texts
 
     many = len(site.catalog["services"]) >= PARALLEL_FROM
@@ -773,7 +776,7 @@ def _read_unread(
     (`site.lazy`), their keys are noted there instead, and their texts left empty."""
     try:
         keys = json.loads(told)
-        used, unread = set(keys["used"]), dict(keys["unread"])
+        used, unread, made = set(keys["used"]), dict(keys["unread"]), dict(keys["keys"])
     except (ValueError, KeyError, TypeError):
         return None
     for pages in parts:
@@ -792,6 +795,7 @@ def _read_unread(
                     return None
             pages[path] = text
     site.kept.used.update(used)
+    site.keys.update((str(path), str(key)) for path, key in made.items())
     return parts
 
 
