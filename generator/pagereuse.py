@@ -38,6 +38,7 @@ from typing import Any
 
 from .cachekey import key_of, stated_files
 from .kept import Blobs, Kept
+from .pagehalves import Halves
 from .render import htmlblocks
 
 # Material's search registers under both names; ours are added by `build`
@@ -169,6 +170,8 @@ class PageReuse:
         self.unread: dict[str, str] = {}  # pages converted from the cache: their HTML's key
         self.files: Any = None  # MkDocs' files of this build
         self.reused = {"converted": 0, "written": 0}
+        self.halves = Halves(self)  # a cold build shared with a forked child (`pagehalves`)
+        self.made: dict[str, tuple[str | None, dict[str, Any]]] = {}  # in the child: its pages
 
     @classmethod
     def of(cls, config: Any, folder: Path | None, written: Callable[[], None]) -> PageReuse | None:
@@ -271,6 +274,8 @@ class PageReuse:
             _replay(kept["logged"])
             self.count_written()
             self.reused["written"] += 1
+            if self.halves.state == "child":
+                self.made[page.file.src_uri] = (key, kept)
             return
         if (unread := self.unread.pop(page.file.src_uri, None)) is not None:
             body = self.blobs.get(unread)
@@ -284,11 +289,27 @@ class PageReuse:
         with _logged() as logged:
             original(page, config, doc_files, nav, env, dirty, excluded=excluded)
         target = Path(page.file.abs_dest_path)
-        if key is None or not target.is_file():
-            return
-        self.blobs.put(key, target.read_bytes())
         entries = self.search.entries[before:] if self.search is not None else []
-        self.written.put({"entries": entries, "logged": logged.records}, key)
+        record = {"entries": entries, "logged": logged.records}
+        if key is not None and target.is_file():
+            self.blobs.put(key, target.read_bytes())
+            self.written.put(record, key)
+        else:
+            key = None
+        if self.halves.state == "child":
+            self.made[page.file.src_uri] = (key, record)
+
+    def take_written(self, page: Any, key: Any, record: dict[str, Any]) -> None:
+        """A page the forked child wrote (`pagehalves`): what it gave the search index and
+        logged, as if written here, and kept in the cache as the child kept it."""
+        self.unread.pop(page.file.src_uri, None)
+        if self.search is not None:
+            self.search.entries.extend(record.get("entries") or [])
+        _replay(record.get("logged") or [])
+        if isinstance(key, str):
+            self.written.put(record, key)
+            self.blobs.used.add(key)
+        self.count_written()
 
     def save(self) -> None:
         """Keep this build's entries, and only the HTML they name."""
@@ -308,7 +329,13 @@ def reusing(reuse: PageReuse | None) -> Iterator[None]:
 
     original_populate, original_build = steps._populate_page, steps._build_page
 
+    halves = reuse.halves
+
     def populate(page: Page, config: Any, files: Any, dirty: bool = False) -> None:
+        if halves.state == "unstarted":
+            halves.start(files, config, populate)
+        if halves.populate(page):
+            return
         page.render = lambda config, files: reuse.render(page, config, files)  # type: ignore[method-assign]
         try:
             original_populate(page, config, files, dirty)
@@ -317,10 +344,14 @@ def reusing(reuse: PageReuse | None) -> Iterator[None]:
 
     def build_page(page: Page, config: Any, doc_files: Any, nav: Any, env: Any,
                    dirty: bool = False, excluded: bool = False) -> None:  # fmt: skip
+        if halves.build_page(page):
+            return
         reuse.build_page(original_build, page, config, doc_files, nav, env, dirty, excluded)
+        halves.built(page)
 
     steps._populate_page, steps._build_page = populate, build_page
     try:
         yield
     finally:
+        halves.end()  # a forked child ends here, whatever happened
         steps._populate_page, steps._build_page = original_populate, original_build
