@@ -54,6 +54,10 @@ class Kept:
                 pass
         return self._entries
 
+    def count(self) -> int:
+        """How many entries there are (those read back, and those put since)."""
+        return len(self._all()) if self.file is not None else 0
+
     @staticmethod
     def _key(parts: tuple[Any, ...]) -> str:
         return compact_json(parts, str).decode("utf-8")

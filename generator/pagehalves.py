@@ -112,7 +112,7 @@ class Halves:
     def _worth(self, pages: list[Any]) -> bool:
         if len(pages) < MIN_PAGES or not forked.can_fork():
             return False
-        return len(self.reuse.converted._all()) < COLD * len(pages)
+        return self.reuse.converted.count() < COLD * len(pages)
 
     def start(self, files: Any, config: Any, populate: Callable[..., None]) -> None:
         """At the first page converted: share the pages with a child, or build in one process."""
