@@ -35,6 +35,9 @@ children, git included).
     index) and `on_post_build` (the index written);
   - *mkdocs other*: the rest of MkDocs' `build` (files, nav, gen-files' own work, static
     assets copied, other plugin events);
+  a cold build shared with a forked child (`generator/pagehalves.py`, on two cores) is timed
+  in the parent: *markdown*, *theme* and *search* are then its own pages' share, and its waits
+  for the child's pages fall in *mkdocs other*;
 - baseline (a), reading the inputs at all: PyYAML's C loader (`yaml.CSafeLoader`) over every
   YAML file in the env repos' work trees and every member of every bundle tarball (read in
   memory), plus `git log -p` of every env repo, output discarded;

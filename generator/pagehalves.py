@@ -84,10 +84,10 @@ def _size(file: Any) -> int:
 
 
 def _entries(message: Any) -> list[list[Any]]:
-    """A message's rows `[path, key or None, entry]`; none for what no process here sends."""
+    """A message's rows `[path, key or None, entry, ...]`; none for what no process here sends."""
     if not isinstance(message, list):
         return []
-    rows = [row for row in message if isinstance(row, list) and len(row) == 3]
+    rows = [row for row in message if isinstance(row, list) and len(row) >= 3]
     return [r for r in rows if isinstance(r[0], str) and isinstance(r[2], dict)]
 
 
@@ -103,23 +103,30 @@ class Halves:
         self.seconds: set[str] = set()  # the child's pages
         self.last = ""  # the child's last page: it ends once that one is written
         self.pid = 0
+        self.parent = os.getpid()  # in the child: the process it was forked from
         self.up: BinaryIO | None = None  # child -> parent
         self.down: BinaryIO | None = None  # parent -> child
         self.populated: set[str] = set()  # in the child: its pages, converted first
         self.traded = False  # in the parent: the first pass's entries traded
         self.written: dict[str, list[Any]] | None = None  # the child's pages, as it wrote them
 
-    def _worth(self, pages: list[Any]) -> bool:
+    def _worth(self, pages: list[Any], files: Any, config: Any) -> bool:
         if len(pages) < MIN_PAGES or not forked.can_fork():
             return False
-        return self.reuse.converted.count() < COLD * len(pages)
+        if self.reuse.converted.count() >= COLD * len(pages):
+            return False
+        # two files for one path (`a.md` and `a/index.md`, a page and a static file): in one
+        # process the last one written wins, in two the one written last by either
+        written = [f.dest_uri for f in files]
+        written += [*config.theme.static_templates, *config.extra_templates]
+        return len(set(written)) == len(written)
 
     def start(self, files: Any, config: Any, populate: Callable[..., None]) -> None:
         """At the first page converted: share the pages with a child, or build in one process."""
         from mkdocs.structure.files import InclusionLevel
 
         pages = list(files.documentation_pages(inclusion=InclusionLevel.is_included))
-        if not self._worth(pages):
+        if not self._worth(pages, files, config):
             self.state = None
             return
         sizes = [_size(f) for f in pages]
@@ -143,10 +150,14 @@ class Halves:
             self.state = None
             return
         if pid == 0:
-            os.close(up_read)
-            os.close(down_write)
-            self.up, self.down = os.fdopen(up_write, "wb"), os.fdopen(down_read, "rb")
-            self._child(pages[split:], files, config, populate)
+            self.state = "child"  # from here on, never back into the caller's code but by
+            try:  # the build's own loop, and never out of it (`end`)
+                os.close(up_read)
+                os.close(down_write)
+                self.up, self.down = os.fdopen(up_write, "wb"), os.fdopen(down_read, "rb")
+                self._child(pages[split:], files, config, populate)
+            except BaseException:
+                os._exit(1)
             return
         os.close(up_write)
         os.close(down_read)
@@ -162,7 +173,6 @@ class Halves:
         from mkdocs.commands import build as steps
         from mkdocs.structure.pages import Page
 
-        self.state = "child"
         try:
             # what the parent shows (progress, warnings) is not shown twice
             quiet = os.open(os.devnull, os.O_WRONLY)
@@ -183,8 +193,16 @@ class Halves:
             assert self.up is not None and self.down is not None
             if not _send(self.up, self._converted(f.src_uri for f in pages)):
                 os._exit(1)
-            self._take_converted(_receive(self.down))
+            message = _receive(self.down)
+            if message is None:  # the parent went on alone, or is gone
+                os._exit(1)
+            self._take_converted(message)
         except BaseException:
+            os._exit(1)
+
+    def _orphaned(self) -> None:
+        """In the child: it ends when its parent is gone (killed), before writing anything."""
+        if os.getppid() != self.parent:
             os._exit(1)
 
     def end(self) -> None:
@@ -213,6 +231,7 @@ class Halves:
         in the parent, the child's conversions are taken when its first page comes."""
         path = page.file.src_uri
         if self.state == "child":
+            self._orphaned()
             return path in self.populated
         if self.state == "parent" and not self.traded and path in self.seconds:
             self.traded = True
@@ -231,6 +250,7 @@ class Halves:
         search entries and warnings taken here); in the child, every page but its own."""
         path = page.file.src_uri
         if self.state == "child":
+            self._orphaned()
             return path not in self.seconds
         if path not in self.seconds:
             return False
@@ -243,7 +263,7 @@ class Halves:
         row = self.written.pop(path, None)
         if row is None:
             return False
-        self.reuse.take_written(page, row[1], row[2])
+        self.reuse.take_written(page, row[1], row[2], row[3] if len(row) > 3 else False)
         return True
 
     def built(self, page: Any) -> None:

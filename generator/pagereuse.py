@@ -171,7 +171,8 @@ class PageReuse:
         self.files: Any = None  # MkDocs' files of this build
         self.reused = {"converted": 0, "written": 0}
         self.halves = Halves(self)  # a cold build shared with a forked child (`pagehalves`)
-        self.made: dict[str, tuple[str | None, dict[str, Any]]] = {}  # in the child: its pages
+        # in the child: its pages, as written (the key, the record, whether from the cache)
+        self.made: dict[str, tuple[str | None, dict[str, Any], bool]] = {}
 
     @classmethod
     def of(cls, config: Any, folder: Path | None, written: Callable[[], None]) -> PageReuse | None:
@@ -275,7 +276,7 @@ class PageReuse:
             self.count_written()
             self.reused["written"] += 1
             if self.halves.state == "child":
-                self.made[page.file.src_uri] = (key, kept)
+                self.made[page.file.src_uri] = (key, kept, True)
             return
         if (unread := self.unread.pop(page.file.src_uri, None)) is not None:
             body = self.blobs.get(unread)
@@ -297,11 +298,12 @@ class PageReuse:
         else:
             key = None
         if self.halves.state == "child":
-            self.made[page.file.src_uri] = (key, record)
+            self.made[page.file.src_uri] = (key, record, False)
 
-    def take_written(self, page: Any, key: Any, record: dict[str, Any]) -> None:
+    def take_written(self, page: Any, key: Any, record: dict[str, Any], cached: bool) -> None:
         """A page the forked child wrote (`pagehalves`): what it gave the search index and
-        logged, as if written here, and kept in the cache as the child kept it."""
+        logged, as if written here, and kept in the cache as the child kept it (`cached`: the
+        child copied it from the cache)."""
         self.unread.pop(page.file.src_uri, None)
         if self.search is not None:
             self.search.entries.extend(record.get("entries") or [])
@@ -310,6 +312,8 @@ class PageReuse:
             self.written.put(record, key)
             self.blobs.used.add(key)
         self.count_written()
+        if cached is True:
+            self.reused["written"] += 1
 
     def save(self) -> None:
         """Keep this build's entries, and only the HTML they name."""

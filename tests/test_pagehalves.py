@@ -26,9 +26,9 @@ def _taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     taken: list[str] = []
     take = PageReuse.take_written
 
-    def spy(self: PageReuse, page: Any, key: Any, record: dict[str, Any]) -> None:
+    def spy(self: PageReuse, page: Any, *rest: Any) -> None:
         taken.append(page.file.src_uri)
-        take(self, page, key, record)
+        take(self, page, *rest)
 
     monkeypatch.setattr(PageReuse, "take_written", spy)
     return taken
@@ -123,3 +123,30 @@ def test_a_small_site_or_a_warm_cache_is_built_in_one_process(
     monkeypatch.setattr(pagehalves, "MIN_PAGES", 2)
     _build(config)  # every page's conversion in the cache
     assert forks == [False, False]
+
+
+def test_a_site_where_two_files_make_one_path_is_built_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`guides/ci.md` and a static `guides/ci/index.html` both make `guides/ci/index.html`: in
+    one process the one MkDocs writes last wins (the page), in two it would be whichever
+    process came last."""
+    monkeypatch.setattr(pagehalves, "MIN_PAGES", 2)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    forks: list[bool] = []
+    start = Halves.start
+
+    def counted(self: Halves, *args: Any) -> None:
+        start(self, *args)
+        forks.append(self.state == "parent")
+
+    monkeypatch.setattr(Halves, "start", counted)
+    project = tmp_path / "project"
+    config = copy_sample(project)
+    static = project / "docs" / "guides" / "ci" / "index.html"
+    static.parent.mkdir()
+    static.write_text("<p>a static file</p>", encoding="utf-8")
+    _build(config)
+    assert forks == [False]
+    written = (project / "site" / "guides" / "ci" / "index.html").read_text(encoding="utf-8")
+    assert "a static file" not in written and "<h1" in written  # the page, written after
